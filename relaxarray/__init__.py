@@ -1,0 +1,41 @@
+"""relaxarray: differentiable relaxations, reparameterisations and gradient estimators
+for discrete and stochastic variables, written once against the Python Array API
+standard and run on NumPy, PyTorch, JAX, CuPy and any other conforming namespace.
+
+Importing relaxarray imports no array framework: backends are detected from the arrays
+you pass.
+"""
+
+from __future__ import annotations
+
+from relaxarray import random
+from relaxarray._relax import (
+    huber,
+    log_softmax,
+    logsumexp,
+    one_hot_argmax,
+    smooth_l1,
+    soft_argmax,
+    soft_max,
+    softmax,
+    softplus,
+)
+from relaxarray._straight_through import st_argmax, stop_gradient, straight_through
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "huber",
+    "log_softmax",
+    "logsumexp",
+    "one_hot_argmax",
+    "random",
+    "smooth_l1",
+    "soft_argmax",
+    "soft_max",
+    "softmax",
+    "softplus",
+    "st_argmax",
+    "stop_gradient",
+    "straight_through",
+]

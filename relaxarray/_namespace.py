@@ -1,0 +1,96 @@
+"""Namespace, device and dtype helpers, and argument validation shared by every module."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import array_api_compat as _compat
+
+from relaxarray.backends import get_adapter
+from relaxarray.backends._base import Adapter, Array, Namespace
+
+__all__ = [
+    "array_namespace",
+    "as_float_array",
+    "check_axis",
+    "check_positive",
+    "device",
+    "namespace_and_adapter",
+]
+
+
+def array_namespace(*arrays: object) -> Namespace:
+    """Return the Array API namespace shared by ``arrays`` (Python scalars are ignored).
+
+    Raises
+    ------
+    TypeError
+        If the arrays come from two libraries, or none of the inputs is an array.
+    """
+    arrs = [a for a in arrays if a is not None and not isinstance(a, (int, float, bool))]
+    if not arrs:
+        raise TypeError("expected at least one array argument, got only Python scalars")
+    try:
+        return _compat.array_namespace(*arrs)
+    except TypeError as exc:
+        kinds = sorted({f"{type(a).__module__}.{type(a).__name__}" for a in arrs})
+        raise TypeError(
+            f"arrays from different libraries cannot be mixed: {', '.join(kinds)}; "
+            "convert them to one library first"
+        ) from exc
+
+
+def namespace_and_adapter(*arrays: object) -> tuple[Namespace, Adapter]:
+    """Return ``(xp, adapter)`` for ``arrays``."""
+    xp = array_namespace(*arrays)
+    return xp, get_adapter(xp)
+
+
+def device(x: Array) -> Any:
+    """The device ``x`` lives on."""
+    return _compat.device(x)
+
+
+def as_float_array(x: Any, name: str, xp: Namespace | None = None) -> Array:
+    """Check that ``x`` is a real floating-point array; Python numbers are refused."""
+    if xp is None:
+        xp = array_namespace(x)
+    if not hasattr(x, "dtype") or not xp.isdtype(x.dtype, "real floating"):
+        kind = getattr(x, "dtype", type(x).__name__)
+        raise TypeError(f"{name} must be a real floating-point array, got {kind}")
+    return x
+
+
+def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
+    """Normalise ``axis`` to a non-negative int, with a clear error when out of range."""
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise TypeError(f"{name} must be an int, got {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name}={axis} is out of range for an array with {ndim} dimensions")
+    return axis % ndim
+
+
+def check_positive(
+    value: Any, name: str, adapter: Adapter | None = None, *, allow_zero: bool = False
+) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is finite and > 0.
+
+    Python numbers are always checked. Arrays are checked when their values can be read
+    without leaving the compiled graph (not under ``jax.jit``, ``torch.compile`` or on
+    torch's ``meta`` device); there the caller is responsible for valid values.
+    """
+    bound = "non-negative" if allow_zero else "positive"
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number or an array, got bool")
+    if isinstance(value, (int, float)):
+        ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+        if not ok:
+            raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+        return
+    if adapter is None or not adapter.is_concrete(value):
+        return
+    xp = adapter.xp
+    good = xp.isfinite(value) & ((value >= 0) if allow_zero else (value > 0))
+    if not bool(xp.all(good)):
+        raise ValueError(f"{name} must be finite and {bound} everywhere")

@@ -1,0 +1,110 @@
+"""Backend adapters: the only place in relaxarray that names array frameworks.
+
+Frameworks are detected lazily from the namespace of the input arrays
+(``array_api_compat``); importing relaxarray imports none of them.
+
+Examples
+--------
+A third party adds a backend without editing relaxarray:
+
+>>> from relaxarray.backends import Adapter, register_adapter
+>>> class MyAdapter(Adapter):
+...     name = "mine"
+>>> register_adapter(lambda xp: getattr(xp, "__name__", "") == "my_array_lib", MyAdapter)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import array_api_compat as _compat
+
+from relaxarray.backends._base import Adapter, Array, Namespace
+
+__all__ = ["Adapter", "adapter_for_rng", "get_adapter", "register_adapter"]
+
+Predicate = Callable[[Namespace], bool]
+_registry: list[tuple[Predicate, type[Adapter]]] = []
+_cache: dict[int, Adapter] = {}
+
+
+def register_adapter(predicate: Predicate, adapter_cls: type[Adapter]) -> None:
+    """Register ``adapter_cls`` for every namespace ``xp`` with ``predicate(xp)`` true.
+
+    Later registrations take precedence over earlier ones (and over the built-ins).
+
+    Parameters
+    ----------
+    predicate : callable
+        ``predicate(xp) -> bool``; must not import anything heavy.
+    adapter_cls : type
+        A subclass of :class:`Adapter`; instantiated as ``adapter_cls(xp)``.
+    """
+    if not (isinstance(adapter_cls, type) and issubclass(adapter_cls, Adapter)):
+        raise TypeError(f"adapter_cls must be a subclass of Adapter, got {adapter_cls!r}")
+    _registry.insert(0, (predicate, adapter_cls))
+    _cache.clear()
+
+
+def _builtin() -> None:
+    from relaxarray.backends._cupy import CupyAdapter
+    from relaxarray.backends._jax import JaxAdapter
+    from relaxarray.backends._numpy import NumpyAdapter
+    from relaxarray.backends._torch import TorchAdapter
+
+    _registry.extend(
+        [
+            (_compat.is_numpy_namespace, NumpyAdapter),
+            (_compat.is_torch_namespace, TorchAdapter),
+            (_compat.is_jax_namespace, JaxAdapter),
+            (_compat.is_cupy_namespace, CupyAdapter),
+        ]
+    )
+
+
+_builtin()
+
+
+def get_adapter(xp: Namespace) -> Adapter:
+    """Return the adapter for namespace ``xp`` (the generic one if none matches)."""
+    key = id(xp)
+    adapter = _cache.get(key)
+    if adapter is None:
+        cls: type[Adapter] = Adapter
+        for predicate, candidate in _registry:
+            if predicate(xp):
+                cls = candidate
+                break
+        adapter = _cache[key] = cls(xp)
+    return adapter
+
+
+def adapter_for_rng(rng: object) -> Adapter | None:
+    """Return the adapter whose native generator type ``rng`` is, if any."""
+    import sys
+
+    candidates: list[tuple[str, Callable[[], Namespace]]] = [
+        ("numpy", lambda: _compat.array_namespace(_np_zero())),
+        ("torch", lambda: _compat.array_namespace(sys.modules["torch"].zeros(0))),
+        ("jax", lambda: sys.modules["jax"].numpy),
+        ("cupy", lambda: sys.modules["cupy"]),
+    ]
+    for module, make_xp in candidates:
+        if module not in sys.modules:  # a generator of a framework never imported
+            continue
+        adapter = get_adapter(make_xp())
+        if adapter.owns_rng(rng):
+            return adapter
+    return None
+
+
+def _np_zero() -> Array:
+    import numpy as np
+
+    return np.zeros(0)
+
+
+def namespace_of_default() -> Any:
+    """The namespace used when nothing else says which: NumPy's."""
+    return _compat.array_namespace(_np_zero())

@@ -1,0 +1,159 @@
+"""The adapter contract: what a backend supplies beyond the Array API standard.
+
+Everything the standard has is written as ``xp.*`` in relaxarray's core. An adapter
+supplies only the few capabilities the standard lacks. Adding a backend means writing
+one subclass of :class:`Adapter` and calling :func:`relaxarray.backends.register_adapter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Array = Any
+Namespace = Any
+Fwd = Callable[..., tuple[Array, Any]]
+Bwd = Callable[[Any, Array], tuple[Array, ...]]
+
+__all__ = ["Adapter", "Array", "Bwd", "Fwd", "Namespace"]
+
+
+class Adapter:
+    """Base class of the per-backend adapters.
+
+    A subclass overrides what its framework does differently. The defaults describe a
+    backend without automatic differentiation whose random numbers come from a
+    ``numpy.random.Generator`` (this is the generic adapter, used for any conforming
+    namespace such as array-api-strict).
+
+    Attributes
+    ----------
+    name : str
+        Short name of the backend (``"numpy"``, ``"torch"``, ...).
+    xp : module
+        The Array API namespace this adapter serves.
+    differentiable : bool
+        Whether the backend has automatic differentiation.
+    """
+
+    name: str = "generic"
+    differentiable: bool = False
+
+    def __init__(self, xp: Namespace) -> None:
+        self.xp = xp
+
+    # -- autodiff -----------------------------------------------------------------
+    def stop_gradient(self, x: Array) -> Array:
+        """Return ``x`` with its gradient cut (identity without autodiff)."""
+        return x
+
+    def custom_vjp(self, fwd: Fwd, bwd: Bwd) -> Callable[..., Array]:
+        """Build a function with a custom backward pass (JAX's contract).
+
+        ``fwd(*xs) -> (out, residuals)`` computes the value; ``bwd(residuals, g)``
+        returns one cotangent per positional input. Without autodiff only ``fwd`` runs.
+        """
+
+        def f(*xs: Array) -> Array:
+            return fwd(*xs)[0]
+
+        return f
+
+    def is_concrete(self, x: Array) -> bool:
+        """Whether ``x`` holds values that may be read now (not a tracer, not meta)."""
+        return True
+
+    # -- random numbers --------------------------------------------------------------
+    def owns_rng(self, rng: object) -> bool:
+        """Whether ``rng`` is this backend's native generator or key."""
+        return _is_numpy_generator(rng)
+
+    def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+        """Uniform noise in ``[tiny, 1)``: never exactly 0 or 1."""
+        gen = self._numpy_generator(rng)
+        import numpy as np
+
+        np_dtype = np.float32 if dtype == self.xp.float32 else np.float64
+        u = gen.random(shape, dtype=np_dtype)
+        np.maximum(u, np.finfo(np_dtype).smallest_normal, out=u)
+        return self.xp.asarray(u, dtype=dtype, device=device)
+
+    def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+        """Standard normal noise."""
+        gen = self._numpy_generator(rng)
+        import numpy as np
+
+        np_dtype = np.float32 if dtype == self.xp.float32 else np.float64
+        z = gen.standard_normal(shape, dtype=np_dtype)
+        return self.xp.asarray(z, dtype=dtype, device=device)
+
+    def split(self, rng: object, num: int) -> list[object]:
+        """Derive ``num`` independent generators or keys from a native ``rng``."""
+        return list(self._numpy_generator(rng).spawn(num))
+
+    def _numpy_generator(self, rng: object) -> Any:
+        import numpy as np
+
+        if rng is None:
+            return np.random.default_rng()
+        if isinstance(rng, int):
+            return np.random.default_rng(rng)
+        if _is_numpy_generator(rng):
+            return rng
+        raise TypeError(
+            f"rng must be None, an int seed or a numpy.random.Generator for the "
+            f"{self.name} backend, got {type(rng).__name__}"
+        )
+
+    # -- special functions -------------------------------------------------------------
+    def lgamma(self, x: Array) -> Array:
+        """Natural log of the absolute value of the gamma function."""
+        from relaxarray import _special
+
+        return _special.lgamma(x)
+
+    def digamma(self, x: Array) -> Array:
+        """Derivative of ``lgamma``."""
+        from relaxarray import _special
+
+        return _special.digamma(x)
+
+    def erf(self, x: Array) -> Array:
+        """The error function."""
+        from relaxarray import _special
+
+        return _special.erf(x)
+
+    def erfc(self, x: Array) -> Array:
+        """The complementary error function ``1 - erf(x)``, accurate for large ``x``."""
+        from relaxarray import _special
+
+        return _special.erfc(x)
+
+    # -- optional fused kernels ---------------------------------------------------------
+    # The core computes these with ``xp.*``. An adapter may return a faster native kernel
+    # with the same semantics (the test suite compares the two on every backend); ``None``
+    # means "use the core".
+    def softmax(self, x: Array, axis: int) -> Array | None:
+        return None
+
+    def log_softmax(self, x: Array, axis: int) -> Array | None:
+        return None
+
+    def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<relaxarray {self.name} adapter>"
+
+
+def _is_numpy_generator(rng: object) -> bool:
+    cls = type(rng)
+    return cls.__module__.startswith("numpy.random") and cls.__name__ == "Generator"
+
+
+def shape_tuple(shape: int | Sequence[int]) -> tuple[int, ...]:
+    """Normalise an int or a sequence of ints to a tuple of ints."""
+    if isinstance(shape, int):
+        return (shape,)
+    return tuple(int(s) for s in shape)

@@ -1,0 +1,107 @@
+"""JAX adapter: ``lax.stop_gradient``, ``jax.custom_vjp``, PRNG keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from relaxarray.backends._base import Adapter, Array, Bwd, Fwd
+
+_NO_KEY = (
+    "the jax backend needs an explicit PRNG key: pass rng=jax.random.key(0) (or an int "
+    "seed, or a key from jax.random.split); relaxarray keeps no random state"
+)
+
+
+def _jax() -> Any:
+    import jax
+
+    return jax
+
+
+class JaxAdapter(Adapter):
+    name = "jax"
+    differentiable = True
+
+    def stop_gradient(self, x: Array) -> Array:
+        return _jax().lax.stop_gradient(x)
+
+    def custom_vjp(self, fwd: Fwd, bwd: Bwd) -> Callable[..., Array]:
+        jax = _jax()
+
+        @jax.custom_vjp
+        def f(*xs: Array) -> Array:
+            return fwd(*xs)[0]
+
+        def _bwd(res: Any, g: Array) -> tuple[Array, ...]:
+            return tuple(bwd(res, g))
+
+        f.defvjp(fwd, _bwd)
+        return f  # type: ignore[no-any-return]
+
+    def is_concrete(self, x: Array) -> bool:
+        return not isinstance(x, _jax().core.Tracer)
+
+    # -- random numbers -----------------------------------------------------------------
+    def owns_rng(self, rng: object) -> bool:
+        jax = _jax()
+        if not isinstance(rng, jax.Array):
+            return False
+        if jax.dtypes.issubdtype(rng.dtype, jax.dtypes.prng_key):
+            return True
+        return rng.dtype == jax.numpy.uint32 and rng.shape[-1:] == (2,)
+
+    def _key(self, rng: object) -> Any:
+        jax = _jax()
+        if rng is None:
+            raise TypeError(_NO_KEY)
+        if isinstance(rng, int):
+            return jax.random.key(rng)
+        if self.owns_rng(rng):
+            return rng
+        raise TypeError(
+            f"rng must be a jax PRNG key (typed or legacy uint32) or an int seed for the "
+            f"jax backend, got {type(rng).__name__}"
+        )
+
+    def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+        jax = _jax()
+        tiny = jax.numpy.finfo(dtype).smallest_normal
+        u = jax.random.uniform(self._key(rng), shape, dtype=dtype, minval=tiny, maxval=1.0)
+        return self._place(u, device)
+
+    def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+        jax = _jax()
+        return self._place(jax.random.normal(self._key(rng), shape, dtype=dtype), device)
+
+    def _place(self, x: Array, device: Any) -> Array:
+        if device is None or isinstance(x, _jax().core.Tracer):
+            return x
+        return _jax().device_put(x, device)
+
+    def split(self, rng: object, num: int) -> list[object]:
+        keys = _jax().random.split(self._key(rng), num)
+        return [keys[i] for i in range(num)]
+
+    # -- special functions -----------------------------------------------------------
+    def lgamma(self, x: Array) -> Array:
+        return _jax().scipy.special.gammaln(x)
+
+    def digamma(self, x: Array) -> Array:
+        return _jax().scipy.special.digamma(x)
+
+    def erf(self, x: Array) -> Array:
+        return _jax().scipy.special.erf(x)
+
+    def erfc(self, x: Array) -> Array:
+        return _jax().scipy.special.erfc(x)
+
+    # -- fused kernels -------------------------------------------------------------------
+    def softmax(self, x: Array, axis: int) -> Array | None:
+        return _jax().nn.softmax(x, axis=axis)
+
+    def log_softmax(self, x: Array, axis: int) -> Array | None:
+        return _jax().nn.log_softmax(x, axis=axis)
+
+    def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
+        return _jax().scipy.special.logsumexp(x, axis=axis, keepdims=keepdims)

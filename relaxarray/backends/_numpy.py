@@ -1,0 +1,54 @@
+"""NumPy adapter: no autodiff, ``numpy.random.Generator`` noise, ``scipy.special``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relaxarray.backends._base import Adapter, Array
+
+
+class NumpyAdapter(Adapter):
+    name = "numpy"
+
+    def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+        import numpy as np
+
+        gen = self._numpy_generator(rng)
+        np_dtype = np.dtype(dtype)
+        if np_dtype not in (np.float32, np.float64):
+            u = gen.random(shape, dtype=np.float32).astype(np_dtype)
+        else:
+            u = gen.random(shape, dtype=np_dtype)
+        return np.maximum(u, np.finfo(np_dtype).smallest_normal)
+
+    def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+        import numpy as np
+
+        gen = self._numpy_generator(rng)
+        np_dtype = np.dtype(dtype)
+        if np_dtype not in (np.float32, np.float64):
+            return gen.standard_normal(shape, dtype=np.float32).astype(np_dtype)
+        return gen.standard_normal(shape, dtype=np_dtype)
+
+    def _scipy(self) -> Any:
+        try:
+            import scipy.special
+        except ImportError:  # pragma: no cover - exercised only without scipy
+            return None
+        return scipy.special
+
+    def lgamma(self, x: Array) -> Array:
+        sp = self._scipy()
+        return super().lgamma(x) if sp is None else sp.gammaln(x)
+
+    def digamma(self, x: Array) -> Array:
+        sp = self._scipy()
+        return super().digamma(x) if sp is None else sp.digamma(x)
+
+    def erf(self, x: Array) -> Array:
+        sp = self._scipy()
+        return super().erf(x) if sp is None else sp.erf(x)
+
+    def erfc(self, x: Array) -> Array:
+        sp = self._scipy()
+        return super().erfc(x) if sp is None else sp.erfc(x)

@@ -1,0 +1,209 @@
+"""Random numbers without hidden state: base noise drawn from an explicit ``rng``.
+
+``rng`` may be
+
+- ``None``: NumPy and CuPy draw fresh OS entropy and torch uses its default generator
+  (the framework's own state); JAX raises ``TypeError``, since JAX needs a key;
+- an ``int`` seed, accepted by every backend;
+- a native generator: ``numpy.random.Generator``, ``torch.Generator`` (on the arrays'
+  device), a JAX key (typed or legacy ``uint32``), ``cupy.random.Generator``.
+
+relaxarray keeps no random state of its own: the same seed or key gives the same noise,
+and :func:`split` derives independent streams from one ``rng`` for every kind of rng.
+
+Base noise follows the conventions of the whole library: uniform noise lies in
+``[tiny, 1)`` with ``tiny = finfo(dtype).smallest_normal``, so ``log(u)`` is always finite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relaxarray._namespace import array_namespace, device as _device
+from relaxarray.backends import adapter_for_rng, get_adapter, namespace_of_default
+from relaxarray.backends._base import Adapter, Array, Namespace, shape_tuple
+
+__all__ = ["exponential", "gumbel", "logistic", "normal", "split", "uniform"]
+
+_MASK64 = (1 << 64) - 1
+
+
+def _resolve(
+    rng: object, like: Array | None, dtype: Any, device: Any, xp: Namespace | None
+) -> tuple[Adapter, Any, Any]:
+    if like is not None:
+        xp = array_namespace(like)
+        if dtype is None and xp.isdtype(like.dtype, "real floating"):
+            dtype = like.dtype
+        if device is None:
+            device = _device(like)
+    if xp is None:
+        owner = adapter_for_rng(rng)
+        xp = owner.xp if owner is not None else namespace_of_default()
+    adapter = get_adapter(xp)
+    if dtype is None:
+        dtype = xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
+    if not xp.isdtype(dtype, "real floating"):
+        raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
+    return adapter, dtype, device
+
+
+def draw_uniform(adapter: Adapter, rng: object, shape: tuple[int, ...], like: Array) -> Array:
+    """Uniform ``[tiny, 1)`` noise of ``shape`` in ``like``'s dtype and on its device."""
+    return adapter.uniform(rng, shape, like.dtype, _device(like))
+
+
+def draw_normal(adapter: Adapter, rng: object, shape: tuple[int, ...], like: Array) -> Array:
+    """Standard normal noise of ``shape`` in ``like``'s dtype and on its device."""
+    return adapter.normal(rng, shape, like.dtype, _device(like))
+
+
+def uniform(
+    rng: object,
+    shape: int | tuple[int, ...],
+    *,
+    like: Array | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    xp: Namespace | None = None,
+) -> Array:
+    r"""Uniform noise in :math:`[\mathrm{tiny}, 1)`, never exactly 0 or 1.
+
+    Parameters
+    ----------
+    rng : None, int or native generator/key
+        Where the noise comes from (see the module docstring).
+    shape : int or tuple of int
+        Shape of the result.
+    like : array, optional
+        Take the namespace, dtype and device from this array.
+    dtype, device : optional
+        Override ``like``'s dtype and device, or give them without ``like``.
+    xp : namespace, optional
+        The namespace to draw in when there is no ``like``. Defaults to the rng's own
+        framework, and to NumPy for an int seed or ``None``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import random
+    >>> u = random.uniform(0, (2, 3), like=np.zeros(1, dtype=np.float32))
+    >>> u.dtype, bool(((u > 0) & (u < 1)).all())
+    (dtype('float32'), True)
+    """
+    adapter, dtype, device = _resolve(rng, like, dtype, device, xp)
+    return adapter.uniform(rng, shape_tuple(shape), dtype, device)
+
+
+def normal(
+    rng: object,
+    shape: int | tuple[int, ...],
+    *,
+    like: Array | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    xp: Namespace | None = None,
+) -> Array:
+    """Standard normal noise :math:`\\mathcal{N}(0, 1)`; arguments as :func:`uniform`."""
+    adapter, dtype, device = _resolve(rng, like, dtype, device, xp)
+    return adapter.normal(rng, shape_tuple(shape), dtype, device)
+
+
+def gumbel(
+    rng: object,
+    shape: int | tuple[int, ...],
+    *,
+    like: Array | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    xp: Namespace | None = None,
+) -> Array:
+    r"""Standard Gumbel noise :math:`g = -\log(-\log u)`; arguments as :func:`uniform`.
+
+    Its mean is the Euler-Mascheroni constant and its variance :math:`\pi^2 / 6`.
+    """
+    adapter, dtype, device = _resolve(rng, like, dtype, device, xp)
+    u = adapter.uniform(rng, shape_tuple(shape), dtype, device)
+    return gumbel_from_uniform(adapter.xp, u)
+
+
+def logistic(
+    rng: object,
+    shape: int | tuple[int, ...],
+    *,
+    like: Array | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    xp: Namespace | None = None,
+) -> Array:
+    r"""Standard logistic noise :math:`\log u - \log(1 - u)`; arguments as :func:`uniform`.
+
+    Its mean is 0 and its variance :math:`\pi^2 / 3`.
+    """
+    adapter, dtype, device = _resolve(rng, like, dtype, device, xp)
+    u = adapter.uniform(rng, shape_tuple(shape), dtype, device)
+    return logistic_from_uniform(adapter.xp, u)
+
+
+def exponential(
+    rng: object,
+    shape: int | tuple[int, ...],
+    *,
+    like: Array | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    xp: Namespace | None = None,
+) -> Array:
+    r"""Standard exponential noise :math:`-\log u`, always > 0; arguments as :func:`uniform`."""
+    adapter, dtype, device = _resolve(rng, like, dtype, device, xp)
+    u = adapter.uniform(rng, shape_tuple(shape), dtype, device)
+    return -adapter.xp.log(u)
+
+
+def gumbel_from_uniform(xp: Namespace, u: Array) -> Array:
+    """Transform uniform ``[tiny, 1)`` noise into Gumbel(0, 1) noise."""
+    return -xp.log(-xp.log(u))
+
+
+def logistic_from_uniform(xp: Namespace, u: Array) -> Array:
+    """Transform uniform ``[tiny, 1)`` noise into Logistic(0, 1) noise."""
+    return xp.log(u) - xp.log1p(-u)
+
+
+def split(rng: object, num: int = 2) -> list[object]:
+    """Derive ``num`` independent streams from one ``rng``.
+
+    An int seed gives ``num`` int seeds (SplitMix64 of the seed and the index, so the
+    children are usable on every backend); a native generator or key gives native
+    children (``Generator.spawn``, seeded ``torch.Generator`` children,
+    ``jax.random.split``). ``None`` gives ``num`` times ``None``.
+
+    Examples
+    --------
+    >>> from relaxarray import random
+    >>> a, b = random.split(0)
+    >>> a != b
+    True
+    """
+    if not isinstance(num, int) or num < 1:
+        raise ValueError(f"num must be a positive int, got {num!r}")
+    if rng is None:
+        return [None] * num
+    if isinstance(rng, bool):
+        raise TypeError("rng must not be a bool")
+    if isinstance(rng, int):
+        return [_splitmix64((rng & _MASK64) ^ _splitmix64(i + 1)) >> 1 for i in range(num)]
+    owner = adapter_for_rng(rng)
+    if owner is None:
+        raise TypeError(
+            "rng must be None, an int seed, numpy.random.Generator, torch.Generator, a "
+            f"jax PRNG key or cupy.random.Generator, got {type(rng).__name__}"
+        )
+    return owner.split(rng, num)
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
