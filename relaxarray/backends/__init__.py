@@ -22,7 +22,13 @@ import array_api_compat as _compat
 
 from relaxarray.backends._base import Adapter, Array, Namespace
 
-__all__ = ["Adapter", "adapter_for_rng", "get_adapter", "register_adapter"]
+__all__ = [
+    "Adapter",
+    "adapter_for_rng",
+    "get_adapter",
+    "register_adapter",
+    "register_pytree_class",
+]
 
 Predicate = Callable[[Namespace], bool]
 _registry: list[tuple[Predicate, type[Adapter]]] = []
@@ -108,3 +114,22 @@ def _np_zero() -> Array:
 def namespace_of_default() -> Any:
     """The namespace used when nothing else says which: NumPy's."""
     return _compat.array_namespace(_np_zero())
+
+
+_pytree_classes: list[tuple[type, Callable[..., Any], Callable[..., Any]]] = []
+
+
+def register_pytree_class(
+    cls: type, flatten: Callable[..., Any], unflatten: Callable[..., Any]
+) -> None:
+    """Make ``cls`` a JAX pytree (now if JAX is imported, else when it first is used).
+
+    ``flatten(obj) -> (children, aux)``, ``unflatten(aux, children) -> obj``.
+    """
+    import sys
+
+    _pytree_classes.append((cls, flatten, unflatten))
+    if "jax" in sys.modules:
+        from relaxarray.backends._jax import register_pending
+
+        register_pending(_pytree_classes)

@@ -19,9 +19,27 @@ def _jax() -> Any:
     return jax
 
 
+_registered: set[type] = set()
+
+
+def register_pending(classes: list[tuple[type, Any, Any]]) -> None:
+    """Register relaxarray's pytree classes with JAX (each once)."""
+    tree_util = _jax().tree_util
+    for cls, flatten, unflatten in classes:
+        if cls not in _registered:
+            tree_util.register_pytree_node(cls, flatten, unflatten)
+            _registered.add(cls)
+
+
 class JaxAdapter(Adapter):
     name = "jax"
     differentiable = True
+
+    def __init__(self, xp: Any) -> None:
+        super().__init__(xp)
+        from relaxarray.backends import _pytree_classes
+
+        register_pending(_pytree_classes)
 
     def stop_gradient(self, x: Array) -> Array:
         return _jax().lax.stop_gradient(x)

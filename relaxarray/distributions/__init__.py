@@ -1,0 +1,9 @@
+"""Distribution classes: ``sample``/``rsample`` with an explicit ``rng``, ``log_prob``,
+``entropy``, ``mean``, ``mode``, ``batch_shape``, ``event_shape``, ``expand``, and
+``kl_divergence`` for pairs with closed forms. JAX: every distribution is a pytree."""
+
+from __future__ import annotations
+
+from relaxarray.distributions._base import Distribution, kl_divergence, register_kl
+
+__all__ = ["Distribution", "kl_divergence", "register_kl"]

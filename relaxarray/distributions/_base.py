@@ -1,0 +1,174 @@
+"""Base class of relaxarray's distributions: backend-agnostic, explicit ``rng``, pytrees.
+
+A subclass declares its array parameters in ``_fields`` (name -> number of event
+dimensions of that parameter). From that the base class derives ``batch_shape``,
+``expand``, copying, and JAX pytree flattening (parameters are leaves, everything else is
+static), so that distributions pass through ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from relaxarray._namespace import namespace_and_adapter
+from relaxarray.backends import register_pytree_class
+from relaxarray.backends._base import Adapter, Array, Namespace, shape_tuple
+
+__all__ = ["Distribution", "kl_divergence", "register_kl"]
+
+
+class Distribution:
+    """Base class: ``sample``/``rsample``/``log_prob``/``entropy``/``mean``/``mode``.
+
+    Attributes
+    ----------
+    has_rsample : bool
+        Whether :meth:`rsample` gives reparameterised (differentiable) samples.
+    """
+
+    has_rsample: ClassVar[bool] = False
+    _fields: ClassVar[dict[str, int]] = {}
+    _event_ndims: ClassVar[int] = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_pytree_class(cls, Distribution._flatten, Distribution._unflatten)
+
+    # -- parameters and shapes --------------------------------------------------------------
+    def _arrays(self) -> list[Array]:
+        return [getattr(self, n) for n in self._fields if hasattr(getattr(self, n), "shape")]
+
+    @property
+    def xp(self) -> Namespace:
+        return namespace_and_adapter(*self._arrays())[0]
+
+    @property
+    def adapter(self) -> Adapter:
+        return namespace_and_adapter(*self._arrays())[1]
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        shapes = []
+        for name, event_nd in self._fields.items():
+            value = getattr(self, name)
+            if hasattr(value, "shape"):
+                shape = tuple(value.shape)
+                shapes.append(shape[: len(shape) - event_nd])
+        return tuple(self.xp.broadcast_shapes(*shapes)) if shapes else ()
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        for name, event_nd in self._fields.items():
+            value = getattr(self, name)
+            if event_nd and hasattr(value, "shape"):
+                return tuple(value.shape[len(value.shape) - event_nd :])
+        return ()
+
+    def _extended_shape(self, sample_shape: int | tuple[int, ...]) -> tuple[int, ...]:
+        return shape_tuple(sample_shape) + self.batch_shape + self.event_shape
+
+    def expand(self, batch_shape: tuple[int, ...]) -> Distribution:
+        """A copy with parameters broadcast to ``batch_shape`` (same subclass and options)."""
+        batch_shape = shape_tuple(batch_shape)
+        xp = self.xp
+        new = copy.copy(self)
+        for name, event_nd in self._fields.items():
+            value = getattr(self, name)
+            if hasattr(value, "shape"):
+                event = tuple(value.shape[len(value.shape) - event_nd :])
+                try:
+                    setattr(new, name, xp.broadcast_to(value, batch_shape + event))
+                except (ValueError, RuntimeError) as exc:
+                    raise ValueError(
+                        f"cannot expand {type(self).__name__} with batch shape "
+                        f"{self.batch_shape} to {batch_shape}"
+                    ) from exc
+        return new
+
+    # -- the API -------------------------------------------------------------------------------
+    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+        """Draw samples of shape ``sample_shape + batch_shape + event_shape`` (no gradient)."""
+        if self.has_rsample:
+            return self.adapter.stop_gradient(self.rsample(sample_shape, rng=rng))
+        raise NotImplementedError(f"{type(self).__name__} does not implement sample")
+
+    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+        """Reparameterised samples: gradients flow to the parameters."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no reparameterised sampler (has_rsample is False); "
+            "use sample() with a score-function estimator from relaxarray.estimators"
+        )
+
+    def log_prob(self, value: Array) -> Array:
+        """Log density (or log mass) of ``value``, of shape ``sample + batch``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement log_prob")
+
+    def entropy(self) -> Array:
+        """Entropy, of shape ``batch_shape``."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form entropy")
+
+    @property
+    def mean(self) -> Array:
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form mean")
+
+    @property
+    def mode(self) -> Array:
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form mode")
+
+    @property
+    def variance(self) -> Array:
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form variance")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(batch_shape={self.batch_shape}, event_shape={self.event_shape})"
+
+    # -- pytree ----------------------------------------------------------------------------------
+    def _flatten(self) -> tuple[list[Any], tuple[Any, ...]]:
+        names = [n for n in self._fields if hasattr(getattr(self, n), "shape")]
+        children = [getattr(self, n) for n in names]
+        static = tuple(sorted((k, v) for k, v in self.__dict__.items() if k not in names))
+        return children, (type(self), tuple(names), static)
+
+    @staticmethod
+    def _unflatten(aux: tuple[Any, ...], children: list[Any]) -> Distribution:
+        cls, names, static = aux
+        obj = object.__new__(cls)
+        obj.__dict__.update(dict(static))
+        obj.__dict__.update(dict(zip(names, children, strict=True)))
+        return obj  # type: ignore[no-any-return]
+
+
+_KL: dict[tuple[type, type], Callable[[Any, Any], Array]] = {}
+
+
+def register_kl(
+    type_p: type[Distribution], type_q: type[Distribution]
+) -> Callable[[Callable[[Any, Any], Array]], Callable[[Any, Any], Array]]:
+    """Decorator registering a closed-form ``KL(p || q)`` for a pair of types."""
+
+    def decorator(fn: Callable[[Any, Any], Array]) -> Callable[[Any, Any], Array]:
+        _KL[(type_p, type_q)] = fn
+        return fn
+
+    return decorator
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Array:
+    """Closed-form :math:`\\mathrm{KL}(p \\,\\|\\, q)`, of shape ``batch_shape``.
+
+    Raises
+    ------
+    NotImplementedError
+        If no closed form is registered for the pair (most specific types first).
+    """
+    for tp in type(p).__mro__:
+        for tq in type(q).__mro__:
+            fn = _KL.get((tp, tq))
+            if fn is not None:
+                return fn(p, q)
+    raise NotImplementedError(
+        f"no closed-form KL divergence is registered for {type(p).__name__} || "
+        f"{type(q).__name__}; estimate it by Monte Carlo with log_prob"
+    )
