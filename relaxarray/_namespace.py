@@ -20,6 +20,9 @@ __all__ = [
 ]
 
 
+_PY_SCALARS = (int, float, bool, complex)
+
+
 def array_namespace(*arrays: object) -> Namespace:
     """Return the Array API namespace shared by ``arrays`` (Python scalars are ignored).
 
@@ -28,7 +31,7 @@ def array_namespace(*arrays: object) -> Namespace:
     TypeError
         If the arrays come from two libraries, or none of the inputs is an array.
     """
-    arrs = [a for a in arrays if a is not None and not isinstance(a, (int, float, bool))]
+    arrs = [a for a in arrays if a is not None and type(a) not in _PY_SCALARS]
     if not arrs:
         raise TypeError("expected at least one array argument, got only Python scalars")
     try:

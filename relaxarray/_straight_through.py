@@ -57,7 +57,7 @@ def straight_through(hard: Array, soft: Array, /) -> Array:
     if hard.shape != soft.shape:
         try:
             xp.broadcast_shapes(hard.shape, soft.shape)
-        except ValueError as exc:
+        except Exception as exc:  # ValueError, or RuntimeError on torch
             raise ValueError(
                 f"hard and soft must broadcast together, got shapes {hard.shape} and {soft.shape}"
             ) from exc

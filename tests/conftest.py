@@ -131,7 +131,10 @@ class Backend:
 
     def to_numpy(self, x: Any) -> np.ndarray:
         if self.base == "torch":
-            return x.detach().cpu().numpy()
+            import torch
+
+            x = x.detach().cpu()
+            return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
         if self.base == "array_api_strict":
             import array_api_strict as s
 
@@ -157,6 +160,8 @@ class Backend:
 
             x = x.detach().clone().requires_grad_(True)
             out = fn(x)
+            if not out.requires_grad:
+                return torch.zeros_like(x)
             (g,) = torch.autograd.grad(out.sum(), x, allow_unused=True)
             return torch.zeros_like(x) if g is None else g
         if self.base == "jax":
