@@ -228,6 +228,8 @@ def soft_argmax(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array
     """
     xp, adapter, z, axis = _prepare(x, temperature, axis)
     p = _softmax(xp, adapter, z, axis)
+    if axis == x.ndim - 1:  # a matrix-vector product: one kernel instead of two
+        return xp.matmul(p, xp.arange(x.shape[axis], dtype=x.dtype, device=device(x)))
     return xp.sum(p * _index_vector(xp, x, axis), axis=axis)
 
 
@@ -292,11 +294,23 @@ def huber(x: Array, y: Array, /, *, delta: float = 1.0) -> Array:
     xp, adapter = namespace_and_adapter(x, y)
     as_float_array(x, "x", xp)
     check_positive(delta, "delta", adapter)
-    d = x - y
-    a = xp.abs(d)
-    small = a < delta
-    d_small = xp.where(small, d, 0.0)
-    return xp.where(small, 0.5 * d_small * d_small, delta * (a - 0.5 * delta))
+    return _huber_xy(xp, adapter, x, y, delta)
+
+
+def _huber_xy(xp: Namespace, adapter: Adapter, x: Array, y: Array, delta: Any) -> Array:
+    if isinstance(delta, (int, float)) and getattr(y, "shape", None) == x.shape:
+        if y.dtype == x.dtype:
+            fast = adapter.huber(x, y, float(delta))
+            if fast is not None:
+                return fast
+    return _huber(xp, x - y, delta)
+
+
+def _huber(xp: Namespace, d: Array, delta: Any) -> Array:
+    # With c = clip(d, -delta, delta): c (d - c / 2) is d^2 / 2 inside and
+    # delta (|d| - delta / 2) outside; no branch, so no NaN and three kernels.
+    c = xp.clip(d, -delta, delta)
+    return c * (d - 0.5 * c)
 
 
 def smooth_l1(x: Array, y: Array, /, *, beta: float = 1.0) -> Array:
@@ -318,10 +332,6 @@ def smooth_l1(x: Array, y: Array, /, *, beta: float = 1.0) -> Array:
     xp, adapter = namespace_and_adapter(x, y)
     as_float_array(x, "x", xp)
     check_positive(beta, "beta", adapter, allow_zero=True)
-    d = x - y
-    a = xp.abs(d)
     if isinstance(beta, (int, float)) and beta == 0:
-        return a
-    small = a < beta
-    d_small = xp.where(small, d, 0.0)
-    return xp.where(small, 0.5 * d_small * d_small / beta, a - 0.5 * beta)
+        return xp.abs(x - y)
+    return _huber_xy(xp, adapter, x, y, beta) / beta

@@ -213,5 +213,7 @@ def xp(be: Backend) -> Any:
     return be.xp
 
 
-def assert_close(actual: Any, desired: Any, be: Backend, *, rtol: float = 1e-7, atol: float = 0.0) -> None:
+def assert_close(
+    actual: Any, desired: Any, be: Backend, *, rtol: float = 1e-7, atol: float = 0.0
+) -> None:
     np.testing.assert_allclose(be.to_numpy(actual), np.asarray(desired), rtol=rtol, atol=atol)

@@ -118,7 +118,7 @@ def test_temperature_array_broadcasts(be: Backend) -> None:
 
 def test_fused_kernels_match_the_core(be: Backend) -> None:
     """Adapters' native softmax/log_softmax/logsumexp give the same values as the core."""
-    from relaxarray._relax import _logsumexp, _softmax
+    from relaxarray._relax import _huber, _logsumexp, _softmax
     from relaxarray.backends import Adapter
 
     x = be.asarray(np.random.default_rng(3).normal(size=(4, 6)) * 10)
@@ -128,6 +128,15 @@ def test_fused_kernels_match_the_core(be: Backend) -> None:
                  rtol=1e-13)
     assert_close(_logsumexp(be.xp, adapter, x, 0, False),
                  be.to_numpy(_logsumexp(be.xp, core, x, 0, False)), be, rtol=1e-13)
+    y = be.asarray(np.random.default_rng(4).normal(size=(4, 6)) * 3)
+    for delta in (0.5, 1.0, 2.0):
+        fused = adapter.huber(x, y, delta)
+        if fused is not None:
+            assert_close(fused, be.to_numpy(_huber(be.xp, x - y, delta)), be, rtol=1e-14)
+            if be.differentiable:
+                g_fused = be.grad(lambda v, d=delta: adapter.huber(v, y, d), x)
+                g_core = be.grad(lambda v, d=delta: _huber(be.xp, v - y, d), x)
+                assert_close(g_fused, be.to_numpy(g_core), be, rtol=1e-14)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -111,6 +111,30 @@ def _np_zero() -> Array:
     return np.zeros(0)
 
 
+def namespace_by_name(name: str, *, float64: bool = True) -> Namespace:
+    """The Array API namespace of a backend by name (imports it now).
+
+    ``name`` is one of ``numpy``, ``torch``, ``jax``, ``cupy``, ``array_api_strict``.
+    With ``float64=True`` JAX is switched to 64-bit mode (``jax_enable_x64``).
+    """
+    import importlib
+
+    if name == "numpy":
+        return _compat.array_namespace(_np_zero())
+    if name == "torch":
+        return _compat.array_namespace(importlib.import_module("torch").zeros(0))
+    if name == "jax":
+        jax = importlib.import_module("jax")
+        if float64:
+            jax.config.update("jax_enable_x64", True)
+        return jax.numpy
+    if name in ("cupy", "array_api_strict"):
+        return importlib.import_module(name)
+    raise ValueError(
+        f"unknown backend {name!r}; expected numpy, torch, jax, cupy or array_api_strict"
+    )
+
+
 def namespace_of_default() -> Any:
     """The namespace used when nothing else says which: NumPy's."""
     return _compat.array_namespace(_np_zero())

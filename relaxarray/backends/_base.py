@@ -143,6 +143,10 @@ class Adapter:
     def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
         return None
 
+    def huber(self, x: Array, y: Array, delta: float) -> Array | None:
+        """Elementwise Huber loss of same-shape, same-dtype ``x`` and ``y``."""
+        return None
+
     def __repr__(self) -> str:
         return f"<relaxarray {self.name} adapter>"
 

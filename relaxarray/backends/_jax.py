@@ -47,7 +47,7 @@ class JaxAdapter(Adapter):
     def custom_vjp(self, fwd: Fwd, bwd: Bwd) -> Callable[..., Array]:
         jax = _jax()
 
-        @jax.custom_vjp
+        @jax.custom_vjp  # type: ignore[untyped-decorator]
         def f(*xs: Array) -> Array:
             return fwd(*xs)[0]
 
@@ -67,7 +67,7 @@ class JaxAdapter(Adapter):
             return False
         if jax.dtypes.issubdtype(rng.dtype, jax.dtypes.prng_key):
             return True
-        return rng.dtype == jax.numpy.uint32 and rng.shape[-1:] == (2,)
+        return bool(rng.dtype == jax.numpy.uint32 and rng.shape[-1:] == (2,))
 
     def _key(self, rng: object) -> Any:
         jax = _jax()

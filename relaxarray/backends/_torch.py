@@ -24,7 +24,7 @@ class TorchAdapter(Adapter):
     def custom_vjp(self, fwd: Fwd, bwd: Bwd) -> Callable[..., Array]:
         torch = _torch()
 
-        class _Fn(torch.autograd.Function):  # type: ignore[misc]
+        class _Fn(torch.autograd.Function):  # type: ignore[misc,name-defined]
             @staticmethod
             def forward(ctx: Any, *xs: Array) -> Array:
                 out, res = fwd(*xs)
@@ -122,3 +122,6 @@ class TorchAdapter(Adapter):
 
     def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
         return _torch().logsumexp(x, dim=axis, keepdim=keepdims)
+
+    def huber(self, x: Array, y: Array, delta: float) -> Array | None:
+        return _torch().nn.functional.huber_loss(x, y, reduction="none", delta=delta)

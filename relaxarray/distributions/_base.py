@@ -122,7 +122,8 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__} has no closed-form variance")
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(batch_shape={self.batch_shape}, event_shape={self.event_shape})"
+        name = type(self).__name__
+        return f"{name}(batch_shape={self.batch_shape}, event_shape={self.event_shape})"
 
     # -- pytree ----------------------------------------------------------------------------------
     def _flatten(self) -> tuple[list[Any], tuple[Any, ...]]:
