@@ -21,6 +21,7 @@ __all__ = [
 
 
 _PY_SCALARS = (int, float, bool, complex)
+_BY_TYPE: dict[type, Namespace] = {}
 
 
 def array_namespace(*arrays: object) -> Namespace:
@@ -34,10 +35,19 @@ def array_namespace(*arrays: object) -> Namespace:
     arrs = [a for a in arrays if a is not None and type(a) not in _PY_SCALARS]
     if not arrs:
         raise TypeError("expected at least one array argument, got only Python scalars")
+    first = type(arrs[0])
+    cached = _BY_TYPE.get(first)
+    if cached is not None and all(type(a) is first for a in arrs):
+        return cached  # the namespace depends only on the array type: skip the detection
     try:
-        return _compat.array_namespace(*arrs)
+        xp = _compat.array_namespace(*arrs)
+        if all(type(a) is first for a in arrs):
+            _BY_TYPE[first] = xp
+        return xp
     except TypeError as exc:
         kinds = sorted({f"{type(a).__module__}.{type(a).__name__}" for a in arrs})
+        if len(kinds) == 1:
+            raise TypeError(f"expected an Array API array, got {kinds[0]}") from exc
         raise TypeError(
             f"arrays from different libraries cannot be mixed: {', '.join(kinds)}; "
             "convert them to one library first"

@@ -302,3 +302,10 @@ def test_mixed_libraries_raise_type_error(be: Backend) -> None:
         y = X
     with pytest.raises(TypeError, match="different libraries"):
         rx.huber(be.asarray(X), y)
+
+
+def test_non_array_input_is_a_clear_type_error() -> None:
+    with pytest.raises(TypeError, match="expected an Array API array, got builtins.list"):
+        rx.softmax([1.0, 2.0])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="only Python scalars"):
+        rx.softplus(1.0)  # type: ignore[arg-type]
