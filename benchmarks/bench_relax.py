@@ -16,9 +16,9 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from _timing import fmt_seconds, interleaved, markdown_table  # noqa: E402
+from _timing import fmt_seconds, interleaved, markdown_table
 
-import relaxarray as rx  # noqa: E402
+import relaxarray as rx
 
 SHAPES = [(8, 10), (256, 128), (4096, 1024)]
 
