@@ -84,12 +84,18 @@ class JaxAdapter(Adapter):
 
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         jax = _jax()
+        portable = self.portable_uniform(rng, shape, dtype, None)
+        if portable is not None:
+            return self._place(portable, device)
         tiny = jax.numpy.finfo(dtype).smallest_normal
         u = jax.random.uniform(self._key(rng), shape, dtype=dtype, minval=tiny, maxval=1.0)
         return self._place(u, device)
 
     def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         jax = _jax()
+        portable = self.portable_normal(rng, shape, dtype, None)
+        if portable is not None:
+            return self._place(portable, device)
         return self._place(jax.random.normal(self._key(rng), shape, dtype=dtype), device)
 
     def _place(self, x: Array, device: Any) -> Array:
@@ -98,6 +104,9 @@ class JaxAdapter(Adapter):
         return _jax().device_put(x, device)
 
     def split(self, rng: object, num: int) -> list[object]:
+        portable = self._portable_split(rng, num)
+        if portable is not None:
+            return portable
         keys = _jax().random.split(self._key(rng), num)
         return [keys[i] for i in range(num)]
 

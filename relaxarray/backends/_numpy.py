@@ -13,6 +13,10 @@ class NumpyAdapter(Adapter):
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         import numpy as np
 
+        portable = self.portable_uniform(rng, shape, dtype, device)
+        if portable is not None:
+            return portable
+
         gen = self._numpy_generator(rng)
         np_dtype = np.dtype(dtype)
         if np_dtype not in (np.float32, np.float64):
@@ -23,6 +27,10 @@ class NumpyAdapter(Adapter):
 
     def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         import numpy as np
+
+        portable = self.portable_normal(rng, shape, dtype, device)
+        if portable is not None:
+            return portable
 
         gen = self._numpy_generator(rng)
         np_dtype = np.dtype(dtype)

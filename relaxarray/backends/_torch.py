@@ -5,13 +5,39 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from relaxarray.backends._base import Adapter, Array, Bwd, Fwd
+from relaxarray.backends._base import Adapter, Array, Bwd, Fwd, Uint32Ops
 
 
 def _torch() -> Any:
     import torch
 
     return torch
+
+
+_MASK32 = 0xFFFFFFFF
+
+
+class Int64LaneOps(Uint32Ops):
+    """32-bit words held in ``int64`` lanes, masked to 32 bits after every add.
+
+    torch lacks most ``uint32`` arithmetic (add, shifts, xor on CPU and CUDA), so the
+    portable Threefry stream runs on ``int64`` tensors whose values stay in
+    ``[0, 2**32)``: a sum is masked with ``& 0xFFFFFFFF``, a left shift by ``r < 32`` of
+    a value below ``2**32`` stays below ``2**63`` and is masked likewise.
+    """
+
+    def __init__(self, xp: Any, device: Any) -> None:
+        super().__init__(xp, device)
+        self.dtype = _torch().int64
+
+    def _scalar(self, value: int) -> Array:
+        return value
+
+    def add(self, a: Array, b: Array | int) -> Array:
+        return (a + b) & _MASK32
+
+    def rotl(self, x: Array, r: int) -> Array:
+        return ((x << r) & _MASK32) | (x >> (32 - r))
 
 
 class TorchAdapter(Adapter):
@@ -79,9 +105,15 @@ class TorchAdapter(Adapter):
             f"got {type(rng).__name__}"
         )
 
+    def uint32_ops(self, device: Any) -> Uint32Ops:
+        return Int64LaneOps(self.xp, device)
+
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         torch = _torch()
         device = self._place(rng, device)
+        portable = self.portable_uniform(rng, shape, dtype, device)
+        if portable is not None:
+            return portable
         gen = self._generator(rng, device)
         u = torch.rand(shape, generator=gen, dtype=dtype, device=device)
         return u.clamp_min_(torch.finfo(dtype).smallest_normal)
@@ -89,11 +121,17 @@ class TorchAdapter(Adapter):
     def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         torch = _torch()
         device = self._place(rng, device)
+        portable = self.portable_normal(rng, shape, dtype, device)
+        if portable is not None:
+            return portable
         gen = self._generator(rng, device)
         return torch.randn(shape, generator=gen, dtype=dtype, device=device)
 
     def split(self, rng: object, num: int) -> list[object]:
         torch = _torch()
+        portable = self._portable_split(rng, num)
+        if portable is not None:
+            return portable
         assert isinstance(rng, torch.Generator)
         seeds = torch.randint(
             0, 2**62, (num,), generator=rng, device=rng.device, dtype=torch.int64
