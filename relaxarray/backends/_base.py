@@ -188,6 +188,30 @@ class Adapter:
     def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
         return None
 
+    # -- conversion and differentiation (used by relaxarray.testing) -------------------
+    def from_numpy(self, a: Any, device: Any) -> Array:
+        """A NumPy array as an array of this namespace on ``device`` (dtype kept)."""
+        return self.xp.asarray(a, device=device)
+
+    def to_numpy(self, x: Array) -> Any:
+        """A host NumPy copy of ``x`` (detached from any autodiff graph)."""
+        import numpy as np
+
+        default = self.xp.__array_namespace_info__().default_device()
+        if getattr(x, "device", default) != default:
+            x = x.to_device(default)
+        return np.from_dlpack(x)
+
+    def jit(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn`` compiled by the framework's tracing compiler where there is one."""
+        raise NotImplementedError(f"the {self.name} backend has no jit")
+
+    def value_and_grad(
+        self, fn: Callable[..., Array], args: Sequence[Any], argnums: Sequence[int]
+    ) -> tuple[Array, tuple[Array, ...]]:
+        """Value of the scalar ``fn(*args)`` and its gradients w.r.t. ``args[i]``, i in argnums."""
+        raise NotImplementedError(f"the {self.name} backend has no automatic differentiation")
+
     def __repr__(self) -> str:
         return f"<relaxarray {self.name} adapter>"
 

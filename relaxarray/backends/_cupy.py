@@ -57,6 +57,13 @@ class CupyAdapter(Adapter):
         seeds = self._generator(rng).integers(0, 2**62, size=num).get().tolist()
         return [cp.random.default_rng(int(s)) for s in seeds]
 
+    def from_numpy(self, a: Any, device: Any) -> Array:
+        with _on(device):
+            return _cupy().asarray(a)
+
+    def to_numpy(self, x: Array) -> Any:
+        return x.get()
+
     def lgamma(self, x: Array) -> Array:
         import cupyx.scipy.special as sp
 

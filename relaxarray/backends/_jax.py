@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from relaxarray.backends._base import Adapter, Array, Bwd, Fwd
@@ -109,6 +109,25 @@ class JaxAdapter(Adapter):
             return portable
         keys = _jax().random.split(self._key(rng), num)
         return [keys[i] for i in range(num)]
+
+    # -- conversion and differentiation ---------------------------------------------------
+    def from_numpy(self, a: Any, device: Any) -> Array:
+        jax = _jax()
+        return jax.device_put(jax.numpy.asarray(a), device)
+
+    def to_numpy(self, x: Array) -> Any:
+        import numpy as np
+
+        return np.array(x)
+
+    def jit(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return _jax().jit(fn)  # type: ignore[no-any-return]
+
+    def value_and_grad(
+        self, fn: Callable[..., Array], args: Sequence[Any], argnums: Sequence[int]
+    ) -> tuple[Array, tuple[Array, ...]]:
+        value, grads = _jax().value_and_grad(fn, argnums=tuple(argnums))(*args)
+        return value, tuple(grads)
 
     # -- special functions -----------------------------------------------------------
     def lgamma(self, x: Array) -> Array:

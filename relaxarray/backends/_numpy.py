@@ -38,6 +38,16 @@ class NumpyAdapter(Adapter):
             return gen.standard_normal(shape, dtype=np.float32).astype(np_dtype)
         return gen.standard_normal(shape, dtype=np_dtype)
 
+    def from_numpy(self, a: Any, device: Any) -> Array:
+        import numpy as np
+
+        return np.array(a, copy=True)
+
+    def to_numpy(self, x: Array) -> Any:
+        import numpy as np
+
+        return np.asarray(x)
+
     def _scipy(self) -> Any:
         try:
             import scipy.special

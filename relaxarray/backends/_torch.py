@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from relaxarray.backends._base import Adapter, Array, Bwd, Fwd, Uint32Ops
@@ -137,6 +137,29 @@ class TorchAdapter(Adapter):
             0, 2**62, (num,), generator=rng, device=rng.device, dtype=torch.int64
         ).tolist()
         return [torch.Generator(device=rng.device).manual_seed(int(s)) for s in seeds]
+
+    # -- conversion and differentiation ---------------------------------------------------
+    def from_numpy(self, a: Any, device: Any) -> Array:
+        return _torch().as_tensor(a.copy(), device=device)
+
+    def to_numpy(self, x: Array) -> Any:
+        return x.detach().cpu().resolve_conj().numpy()
+
+    def value_and_grad(
+        self, fn: Callable[..., Array], args: Sequence[Any], argnums: Sequence[int]
+    ) -> tuple[Array, tuple[Array, ...]]:
+        torch = _torch()
+        args = list(args)
+        for i in argnums:
+            args[i] = args[i].detach().clone().requires_grad_(True)
+        value = fn(*args)
+        inputs = [args[i] for i in argnums]
+        if not value.requires_grad:  # a constant of the inputs (e.g. stop_gradient)
+            return value.detach(), tuple(torch.zeros_like(x) for x in inputs)
+        grads = torch.autograd.grad(value, inputs, allow_unused=True)
+        return value.detach(), tuple(
+            torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads, strict=True)
+        )
 
     # -- special functions -----------------------------------------------------------
     def lgamma(self, x: Array) -> Array:
