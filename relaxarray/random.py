@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._namespace import array_namespace, device as _device
+from relaxarray._namespace import array_namespace
+from relaxarray._namespace import device as _device
 from relaxarray._threefry import PortableKey, portable
 from relaxarray._threefry import fold_in as _fold_in
 from relaxarray._threefry import split as _split_portable

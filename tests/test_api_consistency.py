@@ -14,8 +14,9 @@ import relaxarray
 from relaxarray.testing import assert_consistent
 
 PUBLIC_FUNCTIONS = sorted(
-    name for name in relaxarray.__all__ if callable(getattr(relaxarray, name))
-    and not isinstance(getattr(relaxarray, name), type)
+    name
+    for name in relaxarray.__all__
+    if callable(getattr(relaxarray, name)) and not isinstance(getattr(relaxarray, name), type)
 )
 
 

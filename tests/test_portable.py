@@ -31,7 +31,9 @@ def _words_np(be: Backend, x: object) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("ctr", "key", "out"), KAT_20)
-def test_known_answers_python(ctr: tuple[int, int], key: tuple[int, int], out: tuple[int, int]) -> None:
+def test_known_answers_python(
+    ctr: tuple[int, int], key: tuple[int, int], out: tuple[int, int]
+) -> None:
     assert _threefry.threefry2x32_int(*key, *ctr) == out
 
 
@@ -64,9 +66,7 @@ def test_matches_jax_threefry_on_random_inputs() -> None:
     for _ in range(5):
         k0, k1 = (int(v) for v in gen.integers(0, 2**32, size=2))
         count = gen.integers(0, 2**32, size=2 * 1000).astype(np.uint32)
-        ref = np.asarray(
-            threefry_2x32((jnp.uint32(k0), jnp.uint32(k1)), jnp.asarray(count))
-        )
+        ref = np.asarray(threefry_2x32((jnp.uint32(k0), jnp.uint32(k1)), jnp.asarray(count)))
         x0, x1 = _threefry.threefry2x32(ops, k0, k1, count[:1000], count[1000:])
         np.testing.assert_array_equal(np.concatenate([x0, x1]), ref)
         # the pure-Python reference agrees too
@@ -103,7 +103,9 @@ def test_conversion_formula_documented() -> None:
     ops = get_adapter(np).uint32_ops("cpu")
     w = _threefry.random_words(ops, key, 8).astype(np.uint64)
     u32 = random.uniform(key, 8, dtype=np.float32)
-    np.testing.assert_array_equal(u32, np.maximum((w >> 8) * 2.0**-24, 2.0**-126).astype(np.float32))
+    np.testing.assert_array_equal(
+        u32, np.maximum((w >> 8) * 2.0**-24, 2.0**-126).astype(np.float32)
+    )
     x0, x1 = w[0::2], w[1::2]
     u64 = random.uniform(key, 4, dtype=np.float64)
     np.testing.assert_array_equal(u64, (x0 >> 6) * 2.0**-26 + (x1 >> 5) * 2.0**-53)
@@ -155,9 +157,10 @@ def test_split_and_fold_in_no_collisions() -> None:
     assert np.unique((f0.astype(np.uint64) << 32) | f1).size == n
     assert random.fold_in(key, 12345) == random.PortableKey(int(f0[12345]), int(f1[12345]))
     # a child key differs from the parent's data words at the same counters
-    assert random.uniform(children[0], 4, dtype=np.float64).tolist() != random.uniform(
-        key, 4, dtype=np.float64
-    ).tolist()
+    assert (
+        random.uniform(children[0], 4, dtype=np.float64).tolist()
+        != random.uniform(key, 4, dtype=np.float64).tolist()
+    )
 
 
 def test_split_dispatch_and_errors() -> None:

@@ -30,7 +30,7 @@ def test_installed_backends_lists_numpy_first() -> None:
 
 
 def test_consistent_function_passes_with_rng_and_grad() -> None:
-    def noisy_softmax(x: Any, *, rng: Any) -> Any:
+    def noisy_softmax(x: Any, *, rng: Any) -> Any:  # noqa: F811
         g = random.gumbel(rng, x.shape, like=x)
         return softmax(x + g, temperature=0.5)
 
@@ -45,11 +45,11 @@ def test_unknown_backend_named() -> None:
 @pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 def test_value_mismatch_table_names_backend_and_index() -> None:
     def f(x: Any) -> Any:
-        xp = array_api_compat.array_namespace(x)
+        ns = array_api_compat.array_namespace(x)
         if _is(x, "torch"):
-            bump = xp.asarray(np.where(np.arange(6).reshape(2, 3) == 4, 1e-3, 0.0), device=x.device)
-            return xp.exp(x) + bump
-        return xp.exp(x)
+            bump = ns.asarray(np.where(np.arange(6).reshape(2, 3) == 4, 1e-3, 0.0), device=x.device)
+            return ns.exp(x) + bump
+        return ns.exp(x)
 
     with pytest.raises(AssertionError) as info:
         assert_consistent(f, X, backends=["numpy", "torch"], grad=False)
@@ -64,11 +64,11 @@ def test_value_mismatch_table_names_backend_and_index() -> None:
 @pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 def test_nan_on_one_backend_only() -> None:
     def f(x: Any) -> Any:
-        xp = array_api_compat.array_namespace(x)
-        nan = xp.asarray(float("nan"), dtype=x.dtype)
-        y = xp.where(x < 0, nan, xp.exp(x))  # NaN where x < 0 on every backend ...
+        ns = array_api_compat.array_namespace(x)
+        nan = ns.asarray(float("nan"), dtype=x.dtype)
+        y = ns.where(x < 0, nan, ns.exp(x))  # NaN where x < 0 on every backend ...
         if _is(x, "torch"):  # ... and one more NaN on torch only
-            y = xp.where(x == 2.0, nan, y)
+            y = ns.where(x == 2.0, nan, y)
         return y
 
     with pytest.raises(AssertionError) as info:
@@ -93,7 +93,7 @@ def test_backend_exception_reported() -> None:
             raise RuntimeError("boom")
         return x
 
-    with pytest.raises(AssertionError, match="torch .*raised RuntimeError: boom"):
+    with pytest.raises(AssertionError, match=r"torch .*raised RuntimeError: boom"):
         assert_consistent(f, X, backends=["numpy", "torch"])
 
 
@@ -102,12 +102,12 @@ def test_backend_exception_reported() -> None:
 )
 def test_gradient_mismatch_detected() -> None:
     def f(x: Any) -> Any:
-        xp = array_api_compat.array_namespace(x)
+        ns = array_api_compat.array_namespace(x)
         if _is(x, "jax"):  # same value, different gradient
             import jax
 
-            return xp.sin(x) + (x - jax.lax.stop_gradient(x)) * 0.5
-        return xp.sin(x)
+            return ns.sin(x) + (x - jax.lax.stop_gradient(x)) * 0.5
+        return ns.sin(x)
 
     with pytest.raises(AssertionError) as info:
         assert_consistent(f, X, backends=["numpy", "torch", "jax"])

@@ -87,7 +87,9 @@ def _compare(target: str, quantity: str, got: Any, ref: Any, rtol: float, atol: 
         bad = ~same & ~(diff <= atol + rtol * np.abs(r))
         finite = np.isfinite(diff)
         max_abs = float(diff[finite].max()) if finite.any() else 0.0
-        rel = np.where(r != 0, diff / np.where(r != 0, np.abs(r), 1.0), np.where(diff > 0, np.inf, 0.0))
+        rel = np.where(
+            r != 0, diff / np.where(r != 0, np.abs(r), 1.0), np.where(diff > 0, np.inf, 0.0)
+        )
         max_rel = float(rel[finite].max()) if finite.any() else 0.0
     if not bad.any():
         return _Row(target, quantity, True, max_abs, max_rel)
@@ -104,7 +106,15 @@ def _compare(target: str, quantity: str, got: Any, ref: Any, rtol: float, atol: 
 
 
 def _table(rows: Sequence[_Row]) -> str:
-    head = ("backend", "quantity", "status", "max abs diff", "max rel diff", "first bad index", "note")
+    head = (
+        "backend",
+        "quantity",
+        "status",
+        "max abs diff",
+        "max rel diff",
+        "first bad index",
+        "note",
+    )
     body = [
         (
             r.target,
@@ -118,7 +128,10 @@ def _table(rows: Sequence[_Row]) -> str:
         for r in rows
     ]
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"  # noqa: E731
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(head), sep, *(line(b) for b in body)])
 
@@ -201,7 +214,9 @@ def assert_consistent(
     g_rtol = rtol if grad_rtol is None else grad_rtol
     g_atol = atol if grad_atol is None else grad_atol
 
-    ref_out = [np.asarray(o) for o in _outputs(_run(reference_target, fn, np_args, array_pos, call_kwargs))]
+    ref_out = [
+        np.asarray(o) for o in _outputs(_run(reference_target, fn, np_args, array_pos, call_kwargs))
+    ]
     float_out = [i for i, o in enumerate(ref_out) if np.issubdtype(o.dtype, np.floating)]
 
     rows: list[_Row] = []
@@ -243,7 +258,9 @@ def assert_consistent(
         )
 
 
-def _run(t: Target, fn: Callable[..., Any], args: list[Any], array_pos: list[int], kwargs: dict[str, Any]) -> Any:
+def _run(
+    t: Target, fn: Callable[..., Any], args: list[Any], array_pos: list[int], kwargs: dict[str, Any]
+) -> Any:
     if not t.jit:
         return fn(*args, **kwargs)
 
@@ -269,7 +286,9 @@ def _grads(
 
     def total(*a: Any) -> Any:
         outs = _outputs(fn(*a, **kwargs))
-        return functools.reduce(lambda s, k: s + xp.sum(outs[k]), float_out[1:], xp.sum(outs[float_out[0]]))
+        return functools.reduce(
+            lambda s, k: s + xp.sum(outs[k]), float_out[1:], xp.sum(outs[float_out[0]])
+        )
 
     run = total
     if t.jit:
