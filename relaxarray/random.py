@@ -6,7 +6,11 @@
   (the framework's own state); JAX raises ``TypeError``, since JAX needs a key;
 - an ``int`` seed, accepted by every backend;
 - a native generator: ``numpy.random.Generator``, ``torch.Generator`` (on the arrays'
-  device), a JAX key (typed or legacy ``uint32``), ``cupy.random.Generator``.
+  device), a JAX key (typed or legacy ``uint32``), ``cupy.random.Generator``;
+- a :class:`PortableKey` from :func:`portable`: a counter-based Threefry-2x32-20 stream
+  computed with Array API integer math in the target namespace, which gives
+  bit-identical uniform bits on every backend and device (see :mod:`relaxarray._threefry`
+  for the exact definition of the stream and of the bits-to-float conversion).
 
 relaxarray keeps no random state of its own: the same seed or key gives the same noise,
 and :func:`split` derives independent streams from one ``rng`` for every kind of rng.
@@ -21,10 +25,23 @@ from typing import Any
 
 from relaxarray._namespace import array_namespace
 from relaxarray._namespace import device as _device
+from relaxarray._threefry import PortableKey, portable
+from relaxarray._threefry import fold_in as _fold_in
+from relaxarray._threefry import split as _split_portable
 from relaxarray.backends import adapter_for_rng, get_adapter, namespace_of_default
 from relaxarray.backends._base import Adapter, Array, Namespace, shape_tuple
 
-__all__ = ["exponential", "gumbel", "logistic", "normal", "split", "uniform"]
+__all__ = [
+    "PortableKey",
+    "exponential",
+    "fold_in",
+    "gumbel",
+    "logistic",
+    "normal",
+    "portable",
+    "split",
+    "uniform",
+]
 
 _MASK64 = (1 << 64) - 1
 
@@ -177,7 +194,9 @@ def split(rng: object, num: int = 2) -> list[object]:
     An int seed gives ``num`` int seeds (SplitMix64 of the seed and the index, so the
     children are usable on every backend); a native generator or key gives native
     children (``Generator.spawn``, seeded ``torch.Generator`` children,
-    ``jax.random.split``). ``None`` gives ``num`` times ``None``.
+    ``jax.random.split``); a :class:`PortableKey` gives ``num`` portable keys (child
+    ``i`` is Threefry of the key at counter ``(i, 1)``, identical on every backend).
+    ``None`` gives ``num`` times ``None``.
 
     Examples
     --------
@@ -192,6 +211,8 @@ def split(rng: object, num: int = 2) -> list[object]:
         return [None] * num
     if isinstance(rng, bool):
         raise TypeError("rng must not be a bool")
+    if isinstance(rng, PortableKey):
+        return list(_split_portable(rng, num))
     if isinstance(rng, int):
         return [_splitmix64((rng & _MASK64) ^ _splitmix64(i + 1)) >> 1 for i in range(num)]
     owner = adapter_for_rng(rng)
@@ -201,6 +222,23 @@ def split(rng: object, num: int = 2) -> list[object]:
             f"jax PRNG key or cupy.random.Generator, got {type(rng).__name__}"
         )
     return owner.split(rng, num)
+
+
+def fold_in(key: PortableKey, data: int) -> PortableKey:
+    """A new portable key for the integer ``data``: Threefry of ``key`` at ``(data, 2)``.
+
+    Use it to give each step, worker or layer its own stream without a split tree.
+
+    Examples
+    --------
+    >>> from relaxarray import random
+    >>> key = random.portable(0)
+    >>> random.fold_in(key, 1) == random.fold_in(key, 1), random.fold_in(key, 1) == key
+    (True, False)
+    """
+    if not isinstance(key, PortableKey):
+        raise TypeError(f"key must be a PortableKey, got {type(key).__name__}")
+    return _fold_in(key, data)
 
 
 def _splitmix64(x: int) -> int:

@@ -15,7 +15,7 @@ Namespace = Any
 Fwd = Callable[..., tuple[Array, Any]]
 Bwd = Callable[[Any, Array], tuple[Array, ...]]
 
-__all__ = ["Adapter", "Array", "Bwd", "Fwd", "Namespace"]
+__all__ = ["Adapter", "Array", "Bwd", "Fwd", "Namespace", "Uint32Ops"]
 
 
 class Adapter:
@@ -70,6 +70,9 @@ class Adapter:
 
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         """Uniform noise in ``[tiny, 1)``: never exactly 0 or 1."""
+        u = self.portable_uniform(rng, shape, dtype, device)
+        if u is not None:
+            return u
         gen = self._numpy_generator(rng)
         import numpy as np
 
@@ -80,6 +83,9 @@ class Adapter:
 
     def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         """Standard normal noise."""
+        z = self.portable_normal(rng, shape, dtype, device)
+        if z is not None:
+            return z
         gen = self._numpy_generator(rng)
         import numpy as np
 
@@ -89,7 +95,46 @@ class Adapter:
 
     def split(self, rng: object, num: int) -> list[object]:
         """Derive ``num`` independent generators or keys from a native ``rng``."""
+        portable = self._portable_split(rng, num)
+        if portable is not None:
+            return portable
         return list(self._numpy_generator(rng).spawn(num))
+
+    # -- the portable stream (Threefry-2x32-20 in Array API integer math) ------------------
+    def uint32_ops(self, device: Any) -> Uint32Ops:
+        """32-bit word arithmetic on ``device`` for :mod:`relaxarray._threefry`."""
+        return Uint32Ops(self.xp, device)
+
+    def portable_uniform(
+        self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array | None:
+        """Uniform noise from a :class:`~relaxarray.random.PortableKey`; ``None`` otherwise.
+
+        Every adapter's :meth:`uniform` calls this first, so a portable key gives the same
+        bits on every backend.
+        """
+        from relaxarray import _threefry
+
+        if not isinstance(rng, _threefry.PortableKey):
+            return None
+        return _threefry.uniform(self.uint32_ops(device), rng, shape, dtype)
+
+    def portable_normal(
+        self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array | None:
+        """Normal noise from a :class:`~relaxarray.random.PortableKey`; ``None`` otherwise."""
+        from relaxarray import _threefry
+
+        if not isinstance(rng, _threefry.PortableKey):
+            return None
+        return _threefry.normal(self.uint32_ops(device), rng, shape, dtype)
+
+    def _portable_split(self, rng: object, num: int) -> list[object] | None:
+        from relaxarray import _threefry
+
+        if not isinstance(rng, _threefry.PortableKey):
+            return None
+        return list(_threefry.split(rng, num))
 
     def _numpy_generator(self, rng: object) -> Any:
         import numpy as np
@@ -147,8 +192,79 @@ class Adapter:
         """Elementwise Huber loss of same-shape, same-dtype ``x`` and ``y``."""
         return None
 
+    # -- conversion and differentiation (used by relaxarray.testing) -------------------
+    def from_numpy(self, a: Any, device: Any) -> Array:
+        """A NumPy array as an array of this namespace on ``device`` (dtype kept)."""
+        return self.xp.asarray(a, device=device)
+
+    def to_numpy(self, x: Array) -> Any:
+        """A host NumPy copy of ``x`` (detached from any autodiff graph)."""
+        import numpy as np
+
+        default = self.xp.__array_namespace_info__().default_device()
+        if getattr(x, "device", default) != default:
+            x = x.to_device(default)
+        return np.from_dlpack(x)
+
+    def jit(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn`` compiled by the framework's tracing compiler where there is one."""
+        raise NotImplementedError(f"the {self.name} backend has no jit")
+
+    def value_and_grad(
+        self, fn: Callable[..., Array], args: Sequence[Any], argnums: Sequence[int]
+    ) -> tuple[Array, tuple[Array, ...]]:
+        """Value of the scalar ``fn(*args)`` and its gradients w.r.t. ``args[i]``, i in argnums."""
+        raise NotImplementedError(f"the {self.name} backend has no automatic differentiation")
+
     def __repr__(self) -> str:
         return f"<relaxarray {self.name} adapter>"
+
+
+class Uint32Ops:
+    """32-bit word arithmetic for the portable Threefry stream (native ``uint32``).
+
+    Words are arrays of ``xp.uint32`` on ``device``; additions wrap modulo ``2**32``.
+    An adapter whose framework lacks ``uint32`` arithmetic returns a subclass with
+    another representation (torch: ``int64`` lanes masked to 32 bits). Scalars passed
+    to :meth:`add` and :meth:`words` are Python ints in ``[0, 2**32)``.
+    """
+
+    def __init__(self, xp: Namespace, device: Any) -> None:
+        self.xp = xp
+        self.device = device
+        self.dtype = xp.uint32
+
+    def _scalar(self, value: int) -> Array:
+        return self.xp.asarray(value, dtype=self.dtype, device=self.device)
+
+    def iota(self, n: int) -> Array:
+        """Words ``0, 1, ..., n - 1``."""
+        return self.xp.arange(n, dtype=self.dtype, device=self.device)
+
+    def words(self, value: Any, like: Array) -> Array:
+        """``value`` (a Python int or a word array) broadcast to ``like``'s shape."""
+        if isinstance(value, int):
+            return self.xp.full(like.shape, value, dtype=self.dtype, device=self.device)
+        return self.xp.broadcast_to(value, like.shape)
+
+    def add(self, a: Array, b: Array | int) -> Array:
+        """``(a + b) mod 2**32``."""
+        return a + (self._scalar(b) if isinstance(b, int) else b)
+
+    def xor(self, a: Array, b: Array) -> Array:
+        return a ^ b
+
+    def rotl(self, x: Array, r: int) -> Array:
+        """Rotate left by ``0 < r < 32`` bits."""
+        return (x << r) | (x >> (32 - r))
+
+    def shr(self, x: Array, r: int) -> Array:
+        """Logical shift right by ``r`` bits."""
+        return x >> r
+
+    def to_float(self, x: Array, dtype: Any) -> Array:
+        """Words (all below ``2**p`` of ``dtype``) as exact floats."""
+        return self.xp.astype(x, dtype)
 
 
 def _is_numpy_generator(rng: object) -> bool:

@@ -36,17 +36,33 @@ class CupyAdapter(Adapter):
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         cp = _cupy()
         with _on(device):
+            portable = self.portable_uniform(rng, shape, dtype, None)
+            if portable is not None:
+                return portable
             u = self._generator(rng).random(shape, dtype=dtype)
             return cp.maximum(u, cp.finfo(dtype).smallest_normal)
 
     def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         with _on(device):
+            portable = self.portable_normal(rng, shape, dtype, None)
+            if portable is not None:
+                return portable
             return self._generator(rng).standard_normal(shape, dtype=dtype)
 
     def split(self, rng: object, num: int) -> list[object]:
         cp = _cupy()
+        portable = self._portable_split(rng, num)
+        if portable is not None:
+            return portable
         seeds = self._generator(rng).integers(0, 2**62, size=num).get().tolist()
         return [cp.random.default_rng(int(s)) for s in seeds]
+
+    def from_numpy(self, a: Any, device: Any) -> Array:
+        with _on(device):
+            return _cupy().asarray(a)
+
+    def to_numpy(self, x: Array) -> Any:
+        return x.get()
 
     def lgamma(self, x: Array) -> Array:
         import cupyx.scipy.special as sp

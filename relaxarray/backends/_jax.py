@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from relaxarray.backends._base import Adapter, Array, Bwd, Fwd
@@ -84,12 +84,18 @@ class JaxAdapter(Adapter):
 
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         jax = _jax()
+        portable = self.portable_uniform(rng, shape, dtype, None)
+        if portable is not None:
+            return self._place(portable, device)
         tiny = jax.numpy.finfo(dtype).smallest_normal
         u = jax.random.uniform(self._key(rng), shape, dtype=dtype, minval=tiny, maxval=1.0)
         return self._place(u, device)
 
     def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         jax = _jax()
+        portable = self.portable_normal(rng, shape, dtype, None)
+        if portable is not None:
+            return self._place(portable, device)
         return self._place(jax.random.normal(self._key(rng), shape, dtype=dtype), device)
 
     def _place(self, x: Array, device: Any) -> Array:
@@ -98,8 +104,30 @@ class JaxAdapter(Adapter):
         return _jax().device_put(x, device)
 
     def split(self, rng: object, num: int) -> list[object]:
+        portable = self._portable_split(rng, num)
+        if portable is not None:
+            return portable
         keys = _jax().random.split(self._key(rng), num)
         return [keys[i] for i in range(num)]
+
+    # -- conversion and differentiation ---------------------------------------------------
+    def from_numpy(self, a: Any, device: Any) -> Array:
+        jax = _jax()
+        return jax.device_put(jax.numpy.asarray(a), device)
+
+    def to_numpy(self, x: Array) -> Any:
+        import numpy as np
+
+        return np.array(x)
+
+    def jit(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return _jax().jit(fn)  # type: ignore[no-any-return]
+
+    def value_and_grad(
+        self, fn: Callable[..., Array], args: Sequence[Any], argnums: Sequence[int]
+    ) -> tuple[Array, tuple[Array, ...]]:
+        value, grads = _jax().value_and_grad(fn, argnums=tuple(argnums))(*args)
+        return value, tuple(grads)
 
     # -- special functions -----------------------------------------------------------
     def lgamma(self, x: Array) -> Array:

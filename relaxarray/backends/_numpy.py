@@ -13,6 +13,10 @@ class NumpyAdapter(Adapter):
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         import numpy as np
 
+        portable = self.portable_uniform(rng, shape, dtype, device)
+        if portable is not None:
+            return portable
+
         gen = self._numpy_generator(rng)
         np_dtype = np.dtype(dtype)
         if np_dtype not in (np.float32, np.float64):
@@ -24,11 +28,25 @@ class NumpyAdapter(Adapter):
     def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         import numpy as np
 
+        portable = self.portable_normal(rng, shape, dtype, device)
+        if portable is not None:
+            return portable
+
         gen = self._numpy_generator(rng)
         np_dtype = np.dtype(dtype)
         if np_dtype not in (np.float32, np.float64):
             return gen.standard_normal(shape, dtype=np.float32).astype(np_dtype)
         return gen.standard_normal(shape, dtype=np_dtype)
+
+    def from_numpy(self, a: Any, device: Any) -> Array:
+        import numpy as np
+
+        return np.array(a, copy=True)
+
+    def to_numpy(self, x: Array) -> Any:
+        import numpy as np
+
+        return np.asarray(x)
 
     def _scipy(self) -> Any:
         try:

@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from relaxarray.backends._base import Adapter, Array, Bwd, Fwd
+from relaxarray.backends._base import Adapter, Array, Bwd, Fwd, Uint32Ops
 
 
 def _torch() -> Any:
     import torch
 
     return torch
+
+
+_MASK32 = 0xFFFFFFFF
+
+
+class Int64LaneOps(Uint32Ops):
+    """32-bit words held in ``int64`` lanes, masked to 32 bits after every add.
+
+    torch lacks most ``uint32`` arithmetic (add, shifts, xor on CPU and CUDA), so the
+    portable Threefry stream runs on ``int64`` tensors whose values stay in
+    ``[0, 2**32)``: a sum is masked with ``& 0xFFFFFFFF``, a left shift by ``r < 32`` of
+    a value below ``2**32`` stays below ``2**63`` and is masked likewise.
+    """
+
+    def __init__(self, xp: Any, device: Any) -> None:
+        super().__init__(xp, device)
+        self.dtype = _torch().int64
+
+    def _scalar(self, value: int) -> Array:
+        return value
+
+    def add(self, a: Array, b: Array | int) -> Array:
+        return (a + b) & _MASK32
+
+    def rotl(self, x: Array, r: int) -> Array:
+        return ((x << r) & _MASK32) | (x >> (32 - r))
 
 
 class TorchAdapter(Adapter):
@@ -79,9 +105,15 @@ class TorchAdapter(Adapter):
             f"got {type(rng).__name__}"
         )
 
+    def uint32_ops(self, device: Any) -> Uint32Ops:
+        return Int64LaneOps(self.xp, device)
+
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         torch = _torch()
         device = self._place(rng, device)
+        portable = self.portable_uniform(rng, shape, dtype, device)
+        if portable is not None:
+            return portable
         gen = self._generator(rng, device)
         u = torch.rand(shape, generator=gen, dtype=dtype, device=device)
         return u.clamp_min_(torch.finfo(dtype).smallest_normal)
@@ -89,16 +121,45 @@ class TorchAdapter(Adapter):
     def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         torch = _torch()
         device = self._place(rng, device)
+        portable = self.portable_normal(rng, shape, dtype, device)
+        if portable is not None:
+            return portable
         gen = self._generator(rng, device)
         return torch.randn(shape, generator=gen, dtype=dtype, device=device)
 
     def split(self, rng: object, num: int) -> list[object]:
         torch = _torch()
+        portable = self._portable_split(rng, num)
+        if portable is not None:
+            return portable
         assert isinstance(rng, torch.Generator)
         seeds = torch.randint(
             0, 2**62, (num,), generator=rng, device=rng.device, dtype=torch.int64
         ).tolist()
         return [torch.Generator(device=rng.device).manual_seed(int(s)) for s in seeds]
+
+    # -- conversion and differentiation ---------------------------------------------------
+    def from_numpy(self, a: Any, device: Any) -> Array:
+        return _torch().as_tensor(a.copy(), device=device)
+
+    def to_numpy(self, x: Array) -> Any:
+        return x.detach().cpu().resolve_conj().numpy()
+
+    def value_and_grad(
+        self, fn: Callable[..., Array], args: Sequence[Any], argnums: Sequence[int]
+    ) -> tuple[Array, tuple[Array, ...]]:
+        torch = _torch()
+        args = list(args)
+        for i in argnums:
+            args[i] = args[i].detach().clone().requires_grad_(True)
+        value = fn(*args)
+        inputs = [args[i] for i in argnums]
+        if not value.requires_grad:  # a constant of the inputs (e.g. stop_gradient)
+            return value.detach(), tuple(torch.zeros_like(x) for x in inputs)
+        grads = torch.autograd.grad(value, inputs, allow_unused=True)
+        return value.detach(), tuple(
+            torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads, strict=True)
+        )
 
     # -- special functions -----------------------------------------------------------
     def lgamma(self, x: Array) -> Array:

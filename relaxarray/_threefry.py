@@ -1,0 +1,214 @@
+r"""Threefry-2x32-20, a counter-based random stream written in Array API integer math.
+
+Threefry (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3",
+SC 2011) maps a 64-bit key ``(k0, k1)`` and a 64-bit counter ``(c0, c1)`` to 64
+pseudo-random bits with 20 rounds of add / rotate / xor on 32-bit words. Because the
+output is a pure function of ``(key, counter)``, the same key gives the same bits on
+every backend; this module is that function, written once over a small set of 32-bit
+word operations (:class:`relaxarray.backends.Uint32Ops`) that each adapter supplies
+(native ``uint32`` on NumPy, JAX, CuPy and array-api-strict; ``int64`` lanes masked to
+32 bits on torch, which lacks most ``uint32`` operations).
+
+The stream
+----------
+For a request of ``n`` values the counters are ``(i, 0)`` for ``i = 0, 1, ...``; block
+``i`` yields the two words ``x0, x1`` and the words are read in the order
+``x0(0), x1(0), x0(1), x1(1), ...`` (so a longer request starts with the shorter one).
+
+Bits to floats (identical on every backend, exact in the target dtype):
+
+- a dtype with ``p`` significand bits (``p = 24`` for float32, 11 for float16, 8 for
+  bfloat16) uses one word per value: ``m = w >> (32 - p)``, ``u = m * 2**-p``;
+- float64 (``p = 53``) uses the two words of one block per value:
+  ``u = (x0 >> 6) * 2**-26 + (x1 >> 5) * 2**-53``.
+
+``u`` lies on the grid ``{0, 2**-p, ..., 1 - 2**-p}``; the uniform noise is
+``max(u, tiny)`` with ``tiny = finfo(dtype).smallest_normal``, so it lies in
+``[tiny, 1)`` as every relaxarray uniform does. Normal noise uses the Box-Muller
+transform on pairs of raw grid values ``(u1, u2)`` (values ``2j`` and ``2j + 1``):
+``r = sqrt(-2 log(1 - u1))``, ``z_{2j} = r cos(2 pi u2)``, ``z_{2j+1} = r sin(2 pi u2)``
+(``1 - u1`` lies in ``(0, 1]``, so the log is finite; the transforms round differently
+on different backends, by an ulp or so).
+
+Deriving streams: ``split(key, n)`` gives the keys ``threefry(key, (i, 1))``,
+``fold_in(key, d)`` the key ``threefry(key, (d, 2))``; the data stream uses counters
+``(i, 0)``, so derived keys never reuse a counter of their parent's data stream.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from relaxarray.backends import register_pytree_class
+from relaxarray.backends._base import Array, Uint32Ops
+
+__all__ = ["PortableKey", "fold_in", "portable", "split", "threefry2x32"]
+
+MASK32 = 0xFFFFFFFF
+_PARITY = 0x1BD11BDA
+_ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
+_TAG_DATA, _TAG_SPLIT, _TAG_FOLD = 0, 1, 2
+_MAX_BLOCKS = 1 << 32
+
+
+@dataclass(frozen=True)
+class PortableKey:
+    """Key of the portable Threefry-2x32-20 stream: two 32-bit words.
+
+    Create one with :func:`relaxarray.random.portable`; pass it as ``rng=`` to any
+    sampler. It is immutable and hashable: the same key always gives the same noise
+    (derive new keys with :func:`relaxarray.random.split` or
+    :func:`relaxarray.random.fold_in`). Under ``jax.jit`` it is a pytree without leaves,
+    so its words are compile-time constants (a new key retraces).
+    """
+
+    k0: int
+    k1: int
+
+    def __post_init__(self) -> None:
+        for name in ("k0", "k1"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MASK32:
+                raise ValueError(f"PortableKey.{name} must be an int in [0, 2**32), got {value!r}")
+
+    def __repr__(self) -> str:
+        return f"PortableKey(0x{self.k0:08x}, 0x{self.k1:08x})"
+
+
+register_pytree_class(
+    PortableKey,
+    lambda key: ((), (key.k0, key.k1)),
+    lambda aux, children: PortableKey(*aux),
+)
+
+
+def portable(seed: int) -> PortableKey:
+    """A portable random key from an integer seed (64-bit, two's complement).
+
+    The key words are the high and low 32 bits of ``seed mod 2**64``, as in
+    ``jax.random.PRNGKey(seed)`` for the threefry implementation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import random
+    >>> key = random.portable(0)
+    >>> u = random.uniform(key, 3, like=np.zeros(1))
+    >>> bool(np.all(u == random.uniform(key, 3, like=np.zeros(1))))
+    True
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed &= (1 << 64) - 1
+    return PortableKey(seed >> 32, seed & MASK32)
+
+
+def threefry2x32(ops: Uint32Ops, k0: Any, k1: Any, c0: Array, c1: Array) -> tuple[Array, Array]:
+    """Threefry-2x32 with 20 rounds on arrays of 32-bit words.
+
+    ``k0``, ``k1`` are Python ints or word arrays; ``c0``, ``c1`` word arrays of one
+    shape (words as ``ops`` represents them). Returns the two output words.
+    """
+    if isinstance(k0, int) and isinstance(k1, int):
+        ks: list[Any] = [k0, k1, _PARITY ^ k0 ^ k1]
+    else:
+        k0, k1 = ops.words(k0, c0), ops.words(k1, c0)
+        ks = [k0, k1, ops.xor(ops.xor(k0, k1), ops.words(_PARITY, c0))]
+    x0 = ops.add(c0, ks[0])
+    x1 = ops.add(c1, ks[1])
+    for i in range(20):
+        x0 = ops.add(x0, x1)
+        x1 = ops.xor(ops.rotl(x1, _ROTATIONS[i % 8]), x0)
+        if i % 4 == 3:
+            s = i // 4 + 1
+            x0 = ops.add(x0, ks[s % 3])
+            inject = ks[(s + 1) % 3]
+            if isinstance(inject, int):
+                x1 = ops.add(x1, (inject + s) & MASK32)
+            else:
+                x1 = ops.add(ops.add(x1, inject), s)
+    return x0, x1
+
+
+def threefry2x32_int(k0: int, k1: int, c0: int, c1: int) -> tuple[int, int]:
+    """Pure-Python Threefry-2x32-20 of one block (the reference implementation)."""
+    ks = [k0, k1, _PARITY ^ k0 ^ k1]
+    x0, x1 = (c0 + k0) & MASK32, (c1 + k1) & MASK32
+    for i in range(20):
+        r = _ROTATIONS[i % 8]
+        x0 = (x0 + x1) & MASK32
+        x1 = (((x1 << r) | (x1 >> (32 - r))) & MASK32) ^ x0
+        if i % 4 == 3:
+            s = i // 4 + 1
+            x0 = (x0 + ks[s % 3]) & MASK32
+            x1 = (x1 + ks[(s + 1) % 3] + s) & MASK32
+    return x0, x1
+
+
+def split(key: PortableKey, num: int) -> list[PortableKey]:
+    """``num`` child keys: child ``i`` is ``threefry(key, (i, 1))``."""
+    return [PortableKey(*threefry2x32_int(key.k0, key.k1, i, _TAG_SPLIT)) for i in range(num)]
+
+
+def fold_in(key: PortableKey, data: int) -> PortableKey:
+    """The key ``threefry(key, (data mod 2**32, 2))``: a stream per integer ``data``."""
+    if isinstance(data, bool) or not isinstance(data, int):
+        raise TypeError(f"data must be an int, got {type(data).__name__}")
+    return PortableKey(*threefry2x32_int(key.k0, key.k1, data & MASK32, _TAG_FOLD))
+
+
+def _blocks(ops: Uint32Ops, key: PortableKey, nblocks: int) -> tuple[Array, Array]:
+    if nblocks > _MAX_BLOCKS:
+        raise ValueError(f"the portable stream gives at most 2**32 blocks, asked for {nblocks}")
+    c0 = ops.iota(nblocks)
+    return threefry2x32(ops, key.k0, key.k1, c0, ops.words(_TAG_DATA, c0))
+
+
+def random_words(ops: Uint32Ops, key: PortableKey, n: int) -> Array:
+    """The first ``n`` 32-bit words of ``key``'s data stream (in ``ops``' representation)."""
+    xp = ops.xp
+    x0, x1 = _blocks(ops, key, (n + 1) // 2)
+    return xp.reshape(xp.stack([x0, x1], axis=-1), (-1,))[:n]
+
+
+def significand_bits(xp: Any, dtype: Any) -> int:
+    """Number of significand bits ``p`` of a floating dtype (53 for float64)."""
+    return 1 + round(-math.log2(float(xp.finfo(dtype).eps)))
+
+
+def raw_unit(ops: Uint32Ops, key: PortableKey, n: int, dtype: Any) -> Array:
+    """``n`` values on the grid ``{0, 2**-p, ..., 1 - 2**-p}`` of ``dtype`` (flat)."""
+    xp = ops.xp
+    p = significand_bits(xp, dtype)
+    if p > 32:
+        if p != 53:
+            raise TypeError(f"the portable stream supports float64 and narrower, got {dtype}")
+        x0, x1 = _blocks(ops, key, n)
+        hi = ops.to_float(ops.shr(x0, 6), dtype)
+        lo = ops.to_float(ops.shr(x1, 5), dtype)
+        return hi * (2.0**-26) + lo * (2.0**-53)
+    w = random_words(ops, key, n)
+    return ops.to_float(ops.shr(w, 32 - p), dtype) * (2.0**-p)
+
+
+def uniform(ops: Uint32Ops, key: PortableKey, shape: tuple[int, ...], dtype: Any) -> Array:
+    """Uniform ``[tiny, 1)`` noise of ``shape`` from the portable stream."""
+    xp = ops.xp
+    n = math.prod(shape)
+    u = raw_unit(ops, key, n, dtype)
+    u = xp.clip(u, min=float(xp.finfo(dtype).smallest_normal))
+    return xp.reshape(u, shape)
+
+
+def normal(ops: Uint32Ops, key: PortableKey, shape: tuple[int, ...], dtype: Any) -> Array:
+    """Standard normal noise of ``shape`` from the portable stream (Box-Muller)."""
+    xp = ops.xp
+    n = math.prod(shape)
+    pairs = (n + 1) // 2
+    u = xp.reshape(raw_unit(ops, key, 2 * pairs, dtype), (pairs, 2))
+    r = xp.sqrt(-2.0 * xp.log(1.0 - u[:, 0]))
+    theta = (2.0 * math.pi) * u[:, 1]
+    z = xp.stack([r * xp.cos(theta), r * xp.sin(theta)], axis=-1)
+    return xp.reshape(xp.reshape(z, (-1,))[:n], shape)

@@ -1,0 +1,65 @@
+"""Example inputs for every public function of relaxarray (the cross-backend registry).
+
+``tests/test_api_consistency.py`` runs :func:`relaxarray.testing.assert_consistent` on
+each entry, on every installed backend and device, and FAILS for a public function
+(a callable in ``relaxarray.__all__``) without an entry here.
+
+Adding a public function = adding one line::
+
+    case("gumbel_softmax", LOGITS, temperature=0.5)
+
+Positional arguments are the NumPy inputs (converted per backend), keyword arguments
+are passed unchanged; a function with an ``rng`` parameter gets a portable key
+automatically, so samplers compare exactly too. Tolerances (``rtol=``, ``atol=``,
+``grad_rtol=``, ``grad_atol=``) and ``grad=False`` go in ``opts={...}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+_gen = np.random.default_rng(20240607)
+#: a batch of logits, shape (3, 5), no ties
+LOGITS = _gen.normal(size=(3, 5)) * 2.0
+#: a second float array of the same shape (targets, soft surrogates, ...)
+Y = _gen.normal(size=(3, 5))
+#: a hard one-hot array matching LOGITS' shape
+HARD = np.eye(5)[[1, 4, 0]]
+
+DEFAULT_OPTS: dict[str, Any] = {"rtol": 1e-10, "atol": 1e-12}
+
+
+@dataclass
+class Case:
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    opts: dict[str, Any] = field(default_factory=dict)
+
+
+CASES: dict[str, Case] = {}
+
+
+def case(name: str, *args: Any, opts: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    """Register example inputs for ``relaxarray.<name>``."""
+    if name in CASES:
+        raise ValueError(f"duplicate case for {name!r}")
+    CASES[name] = Case(args, kwargs, {**DEFAULT_OPTS, **(opts or {})})
+
+
+# -- deterministic relaxations ----------------------------------------------------------
+case("softplus", LOGITS, beta=1.5)
+case("softmax", LOGITS, temperature=0.7)
+case("log_softmax", LOGITS, temperature=0.7)
+case("logsumexp", LOGITS, temperature=0.7)
+case("soft_argmax", LOGITS, temperature=0.7)
+case("soft_max", LOGITS, temperature=0.7)
+case("one_hot_argmax", LOGITS)
+case("huber", LOGITS, Y, delta=0.8)
+case("smooth_l1", LOGITS, Y, beta=0.8)
+# -- straight-through -----------------------------------------------------------------------
+case("stop_gradient", LOGITS)
+case("straight_through", HARD, Y)
+case("st_argmax", LOGITS, temperature=0.7)
