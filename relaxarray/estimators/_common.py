@@ -116,6 +116,22 @@ def update_ema(state: EMABaseline, value: Array, /) -> EMABaseline:
     return EMABaseline(state.decay * state.value + (1 - state.decay) * v, state.decay)
 
 
+F = Any
+
+
+def fill_doc(**parts: str) -> Callable[[F], F]:
+    """Decorator replacing ``@NAME@`` markers in a docstring by shared text."""
+
+    def deco(fn: F) -> F:
+        doc = fn.__doc__ or ""
+        for key, text in parts.items():
+            doc = doc.replace(f"@{key}@", text.strip("\n"))
+        fn.__doc__ = doc
+        return fn
+
+    return deco
+
+
 # -- sampling from uniform noise -------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from relaxarray.estimators._common import (
     elementwise_log_prob,
     evaluate,
     expand_to,
+    fill_doc,
     insert_category_axis,
     magic_box,
     prepare,
@@ -33,7 +34,7 @@ from relaxarray.estimators._common import (
 
 __all__ = ["reinforce", "reinforce_grad", "score_function"]
 
-_BASELINE_DOC = """baseline : None, float, array, EMABaseline or "rloo"
+_BASELINE_DOC = """    baseline : None, float, array, EMABaseline or "rloo"
         ``None``: no baseline. A number or an array broadcastable to ``B``: a constant
         baseline (its gradient is stopped). An :class:`EMABaseline`: its ``value`` (update
         it afterwards with :func:`update_ema`). ``"rloo"``: the leave-one-out mean of the
@@ -78,6 +79,7 @@ def _surrogate(xp: Namespace, adapter: Adapter, values: Array, logp: Array, base
     return xp.mean(values + adv * (magic_box(adapter, xp, logp) - 1), axis=0)
 
 
+@fill_doc(BASELINE_DOC=_BASELINE_DOC)
 def reinforce(
     f: Objective,
     logits: Array,
@@ -113,7 +115,7 @@ def reinforce(
     distribution : {"bernoulli", "categorical"}
     num_samples : int
         Number of samples ``S`` (ignored when ``noise`` is given).
-    """ + _BASELINE_DOC + r"""
+@BASELINE_DOC@
     axis : int
         Category axis of categorical logits.
     rng, noise
@@ -156,6 +158,7 @@ def coefficient_times_score(p: Prepared, coef: Array, b: Array) -> Array:
     return xp.mean(c * score(p, b), axis=0)
 
 
+@fill_doc(BASELINE_DOC=_BASELINE_DOC)
 def reinforce_grad(
     f: Objective,
     logits: Array,
@@ -201,6 +204,7 @@ def reinforce_grad(
     return EstimatorResult(p.xp.mean(values, axis=0), coefficient_times_score(p, adv, b))
 
 
+@fill_doc(BASELINE_DOC=_BASELINE_DOC)
 def score_function(
     f: Objective,
     dist: Any,
@@ -226,7 +230,7 @@ def score_function(
     f : callable
     dist : distribution object
     num_samples : int
-    """ + _BASELINE_DOC + """
+@BASELINE_DOC@
     rng : optional
         Passed to ``dist.sample``.
 
@@ -239,8 +243,8 @@ def score_function(
     ...     def sample(self, shape, rng=None):
     ...         return (np.random.default_rng(rng).random(shape) < self.p).astype(float)
     ...     def log_prob(self, x): return x * np.log(self.p) + (1 - x) * np.log1p(-self.p)
-    >>> float(est.score_function(lambda x: x, Coin(1.0), num_samples=3, rng=0))
-    1.0
+    >>> float(est.score_function(lambda x: x, Coin(0.5), num_samples=3, rng=0))
+    0.6666666666666666
     """
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
         raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
