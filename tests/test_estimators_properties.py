@@ -35,10 +35,12 @@ def test_explicit_and_surrogate_agree(be: Any, name: str, kw: dict[str, Any]) ->
             extra["baseline"] = est.ema_baseline(be.asarray(np.array([0.2, -0.1])))
         sur = getattr(est, name)
         noise = be.asarray(u)
-        g = be.grad(lambda lg, sur=sur, f=f, extra=extra: sur(f, lg, noise=noise, **extra),
-                    be.asarray(lg_np))
-        val = be.run(lambda lg, sur=sur, f=f, extra=extra: sur(f, lg, noise=noise, **extra),
-                     be.asarray(lg_np))
+        def fn(lg: Any, sur: Any = sur, f: Any = f, extra: Any = extra,
+               noise: Any = noise) -> Any:
+            return sur(f, lg, noise=noise, **extra)
+
+        g = be.grad(fn, be.asarray(lg_np))
+        val = be.run(fn, be.asarray(lg_np))
         np.testing.assert_allclose(be.to_numpy(g), ref.grad, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(be.to_numpy(val), ref.value, rtol=1e-12, atol=1e-12)
 
@@ -79,7 +81,7 @@ def test_ema_jit_scan() -> None:
         return (logits - 0.1 * g, est.update_ema(state, v)), v
 
     init = (jnp.asarray(THETA_B), est.ema_baseline(jnp.zeros(()), decay=0.8))
-    (logits, state), vs = jax.jit(lambda c, k: jax.lax.scan(step, c, k))(
+    (logits, state), _vs = jax.jit(lambda c, k: jax.lax.scan(step, c, k))(
         init, jax.random.split(jax.random.key(0), 50))
     assert np.isfinite(np.asarray(logits)).all()
     assert 0 < float(state.value) < 20
