@@ -20,9 +20,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from common import median_time, progress, table  # noqa: E402
+from common import median_time, progress, table
 
-from relaxarray import estimators as est  # noqa: E402
+from relaxarray import estimators as est
 
 # name -> (function stem, kwargs, evaluations per estimate)
 ESTIMATORS: dict[str, tuple[str, dict[str, Any], int]] = {
