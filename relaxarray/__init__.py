@@ -8,7 +8,7 @@ you pass.
 
 from __future__ import annotations
 
-from relaxarray import random
+from relaxarray import estimators, random
 from relaxarray._relax import (
     huber,
     log_softmax,
@@ -25,6 +25,7 @@ from relaxarray._straight_through import st_argmax, stop_gradient, straight_thro
 __version__ = "0.1.0"
 
 __all__ = [
+    "estimators",
     "huber",
     "log_softmax",
     "logsumexp",

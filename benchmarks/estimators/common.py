@@ -1,0 +1,50 @@
+"""Helpers for the estimator benchmarks: progress bar, timing, markdown tables."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+
+def progress(it: Iterable[Any], total: int, desc: str) -> Iterator[Any]:
+    """tqdm when installed, else a one-line text bar on stderr."""
+    try:
+        from tqdm import tqdm
+
+        yield from tqdm(it, total=total, desc=desc, leave=False)
+        return
+    except ImportError:
+        pass
+    for i, x in enumerate(it):
+        done = int(30 * (i + 1) / max(total, 1))
+        sys.stderr.write(f"\r{desc:<28} [{'#' * done}{'.' * (30 - done)}] {i + 1}/{total}")
+        sys.stderr.flush()
+        yield x
+    sys.stderr.write("\r" + " " * 80 + "\r")
+
+
+def median_time(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Median seconds per call, interleaving the candidates in each repeat."""
+    for fn in fns.values():  # warm-up (compilation)
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    def fmt(x: Any) -> str:
+        if isinstance(x, float):
+            return f"{x:.3g}"
+        return str(x)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(x) for x in r) + " |" for r in rows]
+    return "\n".join(lines)

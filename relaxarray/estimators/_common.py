@@ -1,0 +1,328 @@
+r"""Shared machinery of the gradient estimators: the calling convention, sampling from
+uniform noise, closed-form scores and the stop-gradient ("magic box") algebra.
+
+The calling convention
+----------------------
+Every estimator estimates the gradient of :math:`\mathbb{E}_{b \sim p_\theta}[f(b)]` with
+respect to the logits :math:`\theta` of independent Bernoulli variables or of categorical
+variables.
+
+``f`` is the caller's objective. It receives a batch of samples of shape
+``(n, *logits.shape)``, where ``n`` is the number of samples the estimator evaluates at
+once (``num_samples``, or ``2 * num_samples`` for the antithetic estimators ARM and
+DisARM); for Bernoulli logits the samples are 0/1 in the logits' dtype, for categorical
+logits they are one-hot along ``axis``. ``f`` returns values of shape ``(n, *B)`` where
+``B`` is a prefix of the batch shape (Bernoulli: of ``logits.shape``; categorical: of
+``logits.shape`` without the category axis). ``f(b)[s, i]`` may depend only on the
+variables ``b[s, i, ...]``: the log-probability of a sample is summed over the dimensions
+of the batch shape after ``B``. ``f`` must treat every sample on the leading axis
+independently (no mixing across samples).
+
+Two forms
+---------
+*Surrogate form* (``reinforce``, ``vimco``, ``arm``, ``disarm``, ``score_function``): an
+array of shape ``B`` whose value is the Monte Carlo estimate of :math:`\mathbb{E}[f]` and
+whose gradient under the framework's autodiff (``torch.autograd``, ``jax.grad``) with
+respect to the logits (and, pathwise, to ``f``'s own parameters) is the estimator.
+
+*Explicit form* (``*_grad``): an :class:`EstimatorResult` ``(value, grad)`` with the
+estimate of :math:`\mathbb{E}[f]` (shape ``B``) and the gradient estimate of
+``sum(E[f])`` with respect to the logits (shape ``logits.shape``), from closed-form scores;
+it runs on every backend, NumPy included, and ``f`` needs no autodiff.
+
+Both forms draw uniform noise of shape ``(num_samples, *logits.shape)`` from ``rng=`` or
+take it as ``noise=``, and agree sample by sample given the same noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from relaxarray._namespace import as_float_array, check_axis, device, namespace_and_adapter
+from relaxarray.backends._base import Adapter, Array, Namespace
+
+__all__ = [
+    "EMABaseline",
+    "EstimatorResult",
+    "bernoulli_from_uniform",
+    "categorical_from_uniform",
+    "ema_baseline",
+    "update_ema",
+]
+
+Objective = Callable[[Array], Array]
+DISTRIBUTIONS = ("bernoulli", "categorical")
+
+
+class EstimatorResult(NamedTuple):
+    """What an explicit-form estimator returns.
+
+    Attributes
+    ----------
+    value : array
+        Monte Carlo estimate of :math:`\\mathbb{E}[f]` (the objective for VIMCO), shape ``B``.
+    grad : array
+        Gradient estimate with respect to the logits, shape ``logits.shape``.
+    """
+
+    value: Array
+    grad: Array
+
+
+class EMABaseline(NamedTuple):
+    """State of an exponential-moving-average baseline, carried by the caller.
+
+    Pass it as ``baseline=`` (its ``value`` is used as a constant baseline, so the
+    estimator stays unbiased) and update it after each step with :func:`update_ema`.
+    A NamedTuple, hence a JAX pytree: it passes through ``jax.jit`` and ``lax.scan``.
+
+    Attributes
+    ----------
+    value : array
+        The current baseline, broadcastable to the objective's shape ``B``.
+    decay : float
+        Weight of the old value in :func:`update_ema`, in ``[0, 1)``.
+    """
+
+    value: Array
+    decay: Any = 0.9
+
+
+def ema_baseline(init: Array, /, *, decay: float = 0.9) -> EMABaseline:
+    """A fresh :class:`EMABaseline` starting at ``init``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> state = est.ema_baseline(np.zeros(()), decay=0.5)
+    >>> float(est.update_ema(state, np.asarray(2.0)).value)
+    1.0
+    """
+    if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
+        raise ValueError(f"decay must be a number in [0, 1), got {decay!r}")
+    return EMABaseline(init, decay)
+
+
+def update_ema(state: EMABaseline, value: Array, /) -> EMABaseline:
+    r"""New EMA state :math:`c \leftarrow \delta c + (1 - \delta)\,\mathrm{sg}(v)`.
+
+    ``value`` is typically the estimate returned by the estimator (the mean of ``f`` over
+    the samples); its gradient is stopped.
+    """
+    _, adapter = namespace_and_adapter(value)
+    v = adapter.stop_gradient(value)
+    return EMABaseline(state.decay * state.value + (1 - state.decay) * v, state.decay)
+
+
+F = Any
+
+
+def fill_doc(**parts: str) -> Callable[[F], F]:
+    """Decorator replacing ``@NAME@`` markers in a docstring by shared text."""
+
+    def deco(fn: F) -> F:
+        doc = fn.__doc__ or ""
+        for key, text in parts.items():
+            doc = doc.replace(f"@{key}@", text.strip("\n"))
+        fn.__doc__ = doc
+        return fn
+
+    return deco
+
+
+# -- sampling from uniform noise -------------------------------------------------------------
+
+
+def log_sigmoid(xp: Namespace, x: Array) -> Array:
+    """:math:`\\log \\sigma(x) = \\min(x, 0) - \\log(1 + e^{-|x|})`, finite for every finite x."""
+    return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def sigmoid(xp: Namespace, x: Array) -> Array:
+    """The logistic function, stable for large ``|x|``."""
+    return xp.exp(log_sigmoid(xp, x))
+
+
+def bernoulli_from_uniform(u: Array, logits: Array, /) -> Array:
+    r"""Bernoulli sample :math:`b = \mathbb{1}[u < \sigma(\theta)]` from uniform noise.
+
+    Computed as :math:`\log u < \log\sigma(\theta)`, exact for extreme logits. The result
+    is 0/1 in the logits' dtype, of the broadcast shape of ``u`` and ``logits``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray.estimators._common import bernoulli_from_uniform
+    >>> bernoulli_from_uniform(np.array([0.2, 0.9]), np.array([0.0, 0.0]))
+    array([1., 0.])
+    """
+    xp = namespace_and_adapter(u, logits)[0]
+    return xp.astype(xp.log(u) < log_sigmoid(xp, logits), logits.dtype)
+
+
+def categorical_from_uniform(u: Array, logits: Array, /, *, axis: int = -1) -> Array:
+    r"""One-hot categorical sample by the Gumbel-max trick from uniform noise.
+
+    :math:`k = \arg\max_j\, \theta_j - \log(-\log u_j)`, returned one-hot along ``axis``
+    in the logits' dtype (shape: the broadcast shape of ``u`` and ``logits``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray.estimators._common import categorical_from_uniform
+    >>> categorical_from_uniform(np.array([0.5, 0.99, 0.5]), np.zeros(3))
+    array([0., 1., 0.])
+    """
+    xp = namespace_and_adapter(u, logits)[0]
+    z = logits - xp.log(-xp.log(u))
+    ax = check_axis(axis, z.ndim)
+    k = xp.argmax(z, axis=ax, keepdims=True)
+    shape = [1] * z.ndim
+    shape[ax] = z.shape[ax]
+    idx = xp.reshape(xp.arange(z.shape[ax], device=device(z)), tuple(shape))
+    return xp.astype(idx == k, logits.dtype)
+
+
+# -- argument handling ------------------------------------------------------------------------
+
+
+class Prepared(NamedTuple):
+    xp: Namespace
+    adapter: Adapter
+    logits: Array
+    categorical: bool
+    axis: int  # category axis of the *sample* array (shape (n, *logits.shape)); -1 if none
+    noise: Array  # uniform, shape (num_samples, *logits.shape)
+
+
+def prepare(
+    logits: Array,
+    distribution: str,
+    num_samples: int,
+    axis: int,
+    rng: object,
+    noise: Array | None,
+    *,
+    min_samples: int = 1,
+) -> Prepared:
+    """Validate the common arguments and draw (or check) the uniform noise."""
+    xp, adapter = namespace_and_adapter(logits)
+    as_float_array(logits, "logits", xp)
+    if distribution not in DISTRIBUTIONS:
+        raise ValueError(
+            f"distribution must be 'bernoulli' or 'categorical', got {distribution!r}"
+        )
+    categorical = distribution == "categorical"
+    ax = -1
+    if categorical:
+        if logits.ndim == 0:
+            raise ValueError("categorical logits must have at least one dimension")
+        ax = check_axis(axis, logits.ndim) + 1
+    if noise is None:
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int):
+            raise TypeError(f"num_samples must be an int, got {type(num_samples).__name__}")
+        if num_samples < min_samples:
+            raise ValueError(f"num_samples must be >= {min_samples}, got {num_samples}")
+        shape = (num_samples, *logits.shape)
+        u = adapter.uniform(rng, shape, logits.dtype, device(logits))
+    else:
+        if rng is not None:
+            raise ValueError("pass either rng or noise, not both")
+        namespace_and_adapter(logits, noise)
+        as_float_array(noise, "noise", xp)
+        if noise.ndim != logits.ndim + 1 or tuple(noise.shape[1:]) != tuple(logits.shape):
+            raise ValueError(
+                "noise must have shape (num_samples, *logits.shape) = "
+                f"(n, {', '.join(map(str, logits.shape))}), got {tuple(noise.shape)}"
+            )
+        if noise.shape[0] < min_samples:
+            raise ValueError(f"noise must hold at least {min_samples} samples on axis 0")
+        u = adapter.stop_gradient(noise)
+        if u.dtype != logits.dtype:
+            u = xp.astype(u, logits.dtype)
+    return Prepared(xp, adapter, logits, categorical, ax, u)
+
+
+def sample(p: Prepared, u: Array) -> Array:
+    """Samples of shape ``(n, *logits.shape)`` from noise ``u`` (no gradient)."""
+    logits = p.adapter.stop_gradient(p.logits)
+    if p.categorical:
+        return categorical_from_uniform(u, logits, axis=p.axis)
+    return bernoulli_from_uniform(u, logits)
+
+
+def elementwise_log_prob(p: Prepared, b: Array) -> Array:
+    """Log-probability of each variable: shape ``(n, *batch)`` (category axis summed)."""
+    xp = p.xp
+    if p.categorical:
+        z = p.logits
+        m = p.adapter.stop_gradient(xp.max(z, axis=p.axis - 1, keepdims=True))
+        lse = xp.log(xp.sum(xp.exp(z - m), axis=p.axis - 1, keepdims=True)) + m
+        return xp.sum(b * (z - lse), axis=p.axis)
+    return b * log_sigmoid(xp, p.logits) + (1 - b) * log_sigmoid(xp, -p.logits)
+
+
+def score(p: Prepared, b: Array) -> Array:
+    """Closed-form score d log p(b) / d logits, shape ``(n, *logits.shape)``."""
+    xp = p.xp
+    if p.categorical:
+        z = p.logits
+        m = xp.max(z, axis=p.axis - 1, keepdims=True)
+        e = xp.exp(z - m)
+        return b - e / xp.sum(e, axis=p.axis - 1, keepdims=True)
+    return b - sigmoid(xp, p.logits)
+
+
+def evaluate(f: Objective, b: Array, p: Prepared, name: str = "f") -> Array:
+    """Call ``f`` on samples and check the shape and NaN-freeness of its values."""
+    values = f(b)
+    if not hasattr(values, "shape"):
+        raise TypeError(f"{name} must return an array, got {type(values).__name__}")
+    batch = tuple(b.shape[1:])
+    if p.categorical:
+        batch = batch[: p.axis - 1] + batch[p.axis :]
+    vshape = tuple(values.shape)
+    if len(vshape) == 0 or vshape[0] != b.shape[0] or vshape[1:] != batch[: len(vshape) - 1]:
+        raise ValueError(
+            f"{name} must return values of shape (num_samples, *B) with B a prefix of the "
+            f"batch shape {batch}; it got samples of shape {tuple(b.shape)} and returned "
+            f"{vshape}"
+        )
+    if p.adapter.is_concrete(values):
+        v = p.adapter.stop_gradient(values)
+        if not bool(p.xp.all(p.xp.isfinite(v))):
+            bad = "NaN" if bool(p.xp.any(p.xp.isnan(v))) else "infinite"
+            raise ValueError(
+                f"{name} returned {bad} values for some samples; the gradient estimate "
+                "would be NaN. Check the objective on the sampled values"
+            )
+    return values
+
+
+def sum_to(xp: Namespace, x: Array, ndim: int) -> Array:
+    """Sum ``x`` over its trailing axes so that it keeps its first ``ndim`` axes."""
+    if x.ndim > ndim:
+        return xp.sum(x, axis=tuple(range(ndim, x.ndim)))
+    return x
+
+
+def expand_to(xp: Namespace, x: Array, ndim: int) -> Array:
+    """Append singleton axes to ``x`` up to ``ndim`` dimensions."""
+    if x.ndim < ndim:
+        return xp.reshape(x, tuple(x.shape) + (1,) * (ndim - x.ndim))
+    return x
+
+
+def insert_category_axis(p: Prepared, x: Array) -> Array:
+    """For categorical logits, give per-variable coefficients a singleton category axis."""
+    if p.categorical:
+        return p.xp.expand_dims(x, axis=p.axis)
+    return x
+
+
+def magic_box(adapter: Adapter, xp: Namespace, logp: Array) -> Array:
+    r"""DiCE's magic box :math:`\exp(\ell - \mathrm{sg}(\ell))`: value 1, gradient
+    :math:`\nabla \ell` (Foerster et al. 2018)."""
+    return xp.exp(logp - adapter.stop_gradient(logp))
