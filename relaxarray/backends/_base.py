@@ -143,6 +143,9 @@ class Adapter:
     def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
         return None
 
+    def sigmoid(self, x: Array) -> Array | None:
+        return None
+
     def __repr__(self) -> str:
         return f"<relaxarray {self.name} adapter>"
 

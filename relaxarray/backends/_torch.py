@@ -122,3 +122,6 @@ class TorchAdapter(Adapter):
 
     def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
         return _torch().logsumexp(x, dim=axis, keepdim=keepdims)
+
+    def sigmoid(self, x: Array) -> Array | None:
+        return _torch().sigmoid(x)
