@@ -54,7 +54,7 @@ def get_noise(
     nshape = tuple(noise.shape)
     try:
         full = tuple(xp.broadcast_shapes(nshape, tuple(batch_shape)))
-    except ValueError:
+    except (ValueError, RuntimeError):
         full = None
     if full != nshape:
         raise ValueError(
@@ -87,6 +87,6 @@ def batch_of(xp: Namespace, name_shapes: list[tuple[str, tuple[int, ...]]]) -> t
     """Broadcast the named shapes, with a ValueError naming them when they do not."""
     try:
         return tuple(xp.broadcast_shapes(*[s for _, s in name_shapes]))
-    except ValueError as exc:
+    except (ValueError, RuntimeError) as exc:
         desc = ", ".join(f"{n} {s}" for n, s in name_shapes)
         raise ValueError(f"shapes do not broadcast together: {desc}") from exc

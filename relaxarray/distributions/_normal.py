@@ -44,7 +44,7 @@ class Normal(Distribution):
         if hasattr(scale, "shape"):
             try:
                 xp.broadcast_shapes(tuple(loc.shape), tuple(scale.shape))
-            except ValueError as exc:
+            except (ValueError, RuntimeError) as exc:
                 raise ValueError(
                     f"loc {tuple(loc.shape)} and scale {tuple(scale.shape)} do not broadcast"
                 ) from exc
