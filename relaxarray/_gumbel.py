@@ -12,8 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._namespace import as_float_array, check_axis, check_positive, device
-from relaxarray._namespace import namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_axis,
+    check_positive,
+    device,
+    namespace_and_adapter,
+)
 from relaxarray._relax import _softmax
 from relaxarray._sampling import batch_of, get_noise
 from relaxarray.backends._base import Adapter, Array, Namespace

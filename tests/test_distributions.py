@@ -150,7 +150,7 @@ def test_samplers_match_densities(be):
     y3 = be.to_numpy(c3.rsample(n, rng=be.rng(4)))
     ref = RelaxedOneHotCategorical(t, logits=logits)
     for g in (lambda y: y[0], lambda y: y[0] * y[1]):
-        m, _ = si.dblquad(lambda y2, y1: g((y1, y2)) * math.exp(
+        m, _ = si.dblquad(lambda y2, y1, g=g: g((y1, y2)) * math.exp(
             ref.log_prob(np.array([y1, y2, max(1 - y1 - y2, 1e-300)]))),
             0, 1, 0, lambda y1: 1 - y1, epsabs=1e-6)
         vals = g((y3[:, 0], y3[:, 1]))
@@ -185,7 +185,7 @@ def test_extreme_distributions_finite(be, dtype):
             assert np.isfinite(be.to_numpy(y)).all()
             assert np.isfinite(be.to_numpy(d.log_prob(y))).all()
             if be.differentiable:
-                g = be.grad(lambda lg, d=d, y=y: type(d)(t, logits=lg).log_prob(y), logits)
+                g = be.grad(lambda lg, d=d, y=y, t=t: type(d)(t, logits=lg).log_prob(y), logits)
                 assert np.isfinite(be.to_numpy(g)).all()
 
 

@@ -7,7 +7,7 @@ space so that they stay finite where a float32 relaxed sample underflows to exac
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from relaxarray._bernoulli import relaxed_bernoulli
 from relaxarray._gumbel import _perturbed, gumbel_softmax
@@ -53,7 +53,7 @@ class RelaxedBernoulli(_BinaryBase):
     """
 
     has_rsample = True
-    _fields = {"_logits": 0, "_probs": 0, "temperature": 0}
+    _fields: ClassVar[dict[str, int]] = {"_logits": 0, "_probs": 0, "temperature": 0}
 
     def __init__(
         self, temperature: Any = 1.0, logits: Array | None = None, probs: Array | None = None
@@ -126,7 +126,7 @@ class ExpRelaxedOneHotCategorical(_CategoricalBase):
     """
 
     has_rsample = True
-    _fields = {"_logits": 1, "_probs": 1, "temperature": 0}
+    _fields: ClassVar[dict[str, int]] = {"_logits": 1, "_probs": 1, "temperature": 0}
 
     def __init__(
         self, temperature: Any = 1.0, logits: Array | None = None, probs: Array | None = None

@@ -8,7 +8,7 @@ Samplers use uniform base noise, as :func:`relaxarray.gumbel_max` and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from relaxarray._gumbel import _one_hot, _perturbed, gumbel_softmax
 from relaxarray._namespace import device
@@ -35,7 +35,7 @@ def _xlogy_where(xp: Any, p: Array, logq: Array) -> Array:
 class _BinaryBase(Distribution):
     """Shared ``logits``/``probs`` handling of the binary distributions."""
 
-    _fields = {"_logits": 0, "_probs": 0}
+    _fields: ClassVar[dict[str, int]] = {"_logits": 0, "_probs": 0}
 
     def __init__(self, logits: Array | None = None, probs: Array | None = None) -> None:
         self._logits, self._probs = logits_or_probs(logits, probs, 0)
@@ -131,7 +131,7 @@ class StraightThroughBernoulli(Bernoulli):
 class _CategoricalBase(Distribution):
     """Shared ``logits``/``probs`` handling of the categorical distributions."""
 
-    _fields = {"_logits": 1, "_probs": 1}
+    _fields: ClassVar[dict[str, int]] = {"_logits": 1, "_probs": 1}
 
     def __init__(self, logits: Array | None = None, probs: Array | None = None) -> None:
         self._logits, self._probs = logits_or_probs(logits, probs, 1)
@@ -164,7 +164,7 @@ class _CategoricalBase(Distribution):
 
     def _full_logits(self) -> Array:
         lg = self.logits
-        return self.xp.broadcast_to(lg, self.batch_shape + (lg.shape[-1],))
+        return self.xp.broadcast_to(lg, (*self.batch_shape, lg.shape[-1]))
 
 
 class Categorical(_CategoricalBase):
@@ -240,7 +240,7 @@ class OneHotCategorical(Categorical):
     @property
     def mean(self) -> Array:
         p = self.probs
-        return self.xp.broadcast_to(p, self.batch_shape + (p.shape[-1],))
+        return self.xp.broadcast_to(p, (*self.batch_shape, p.shape[-1]))
 
     @property
     def mode(self) -> Array:
@@ -269,7 +269,7 @@ class StraightThroughCategorical(OneHotCategorical):
     """
 
     has_rsample = True
-    _fields = {"_logits": 1, "_probs": 1, "temperature": 0}
+    _fields: ClassVar[dict[str, int]] = {"_logits": 1, "_probs": 1, "temperature": 0}
 
     def __init__(
         self, temperature: Any = 1.0, logits: Array | None = None, probs: Array | None = None

@@ -3,7 +3,7 @@ r"""The Gaussian distribution with the reparameterised sampler :math:`\mu + \sig
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
 from relaxarray._reparam import normal_rsample
@@ -35,7 +35,7 @@ class Normal(Distribution):
     """
 
     has_rsample = True
-    _fields = {"loc": 0, "scale": 0}
+    _fields: ClassVar[dict[str, int]] = {"loc": 0, "scale": 0}
 
     def __init__(self, loc: Array, scale: Any) -> None:
         xp, adapter = namespace_and_adapter(loc, scale)
