@@ -63,3 +63,23 @@ case("smooth_l1", LOGITS, Y, beta=0.8)
 case("stop_gradient", LOGITS)
 case("straight_through", HARD, Y)
 case("st_argmax", LOGITS, temperature=0.7)
+# -- samplers (rng= gets a portable key, so the samples agree exactly) ---------------------
+U = _gen.uniform(0.05, 0.95, size=(3, 5))
+case("gumbel_max", LOGITS)
+case("gumbel_softmax", LOGITS, temperature=0.7)
+case("relaxed_bernoulli", LOGITS, temperature=0.7, sample_shape=(2,))
+case("straight_through_bernoulli", LOGITS, sample_shape=(2,))
+case("normal_rsample", LOGITS, np.exp(Y), sample_shape=(2,))
+case("normal_icdf", U, LOGITS, np.exp(Y))
+case("logistic_icdf", U, LOGITS, np.exp(Y))
+case("gumbel_icdf", U, LOGITS, np.exp(Y))
+case("exponential_icdf", U, np.exp(Y))
+
+
+def _icdf(u: Any, loc: Any, scale: Any) -> Any:
+    import relaxarray as rx
+
+    return rx.logistic_icdf(u, loc, scale)
+
+
+case("inverse_cdf_sample", _icdf, LOGITS, np.exp(Y), sample_shape=(2,))

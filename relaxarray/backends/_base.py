@@ -216,6 +216,9 @@ class Adapter:
         """Value of the scalar ``fn(*args)`` and its gradients w.r.t. ``args[i]``, i in argnums."""
         raise NotImplementedError(f"the {self.name} backend has no automatic differentiation")
 
+    def sigmoid(self, x: Array) -> Array | None:
+        return None
+
     def __repr__(self) -> str:
         return f"<relaxarray {self.name} adapter>"
 

@@ -151,3 +151,6 @@ class JaxAdapter(Adapter):
 
     def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
         return _jax().scipy.special.logsumexp(x, axis=axis, keepdims=keepdims)
+
+    def sigmoid(self, x: Array) -> Array | None:
+        return _jax().nn.sigmoid(x)

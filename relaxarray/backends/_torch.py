@@ -186,3 +186,5 @@ class TorchAdapter(Adapter):
 
     def huber(self, x: Array, y: Array, delta: float) -> Array | None:
         return _torch().nn.functional.huber_loss(x, y, reduction="none", delta=delta)
+    def sigmoid(self, x: Array) -> Array | None:
+        return _torch().sigmoid(x)

@@ -284,14 +284,18 @@ def _grads(
 ) -> list[Any]:
     xp = t.xp
 
-    def total(*a: Any) -> Any:
-        outs = _outputs(fn(*a, **kwargs))
+    def total(*floats: Any) -> Any:
+        # only the differentiated arrays are arguments (non-arrays, e.g. a callable,
+        # stay closed over, so the function can be jitted)
+        full = list(args)
+        for i, a in zip(float_pos, floats, strict=True):
+            full[i] = a
+        outs = _outputs(fn(*full, **kwargs))
         return functools.reduce(
             lambda s, k: s + xp.sum(outs[k]), float_out[1:], xp.sum(outs[float_out[0]])
         )
 
-    run = total
-    if t.jit:
-        run = t.adapter.jit(total)
-    _, grads = t.adapter.value_and_grad(run, args, float_pos)
+    run = t.adapter.jit(total) if t.jit else total
+    positions = list(range(len(float_pos)))
+    _, grads = t.adapter.value_and_grad(run, [args[i] for i in float_pos], positions)
     return [t.to_numpy(g) for g in grads]

@@ -1,0 +1,154 @@
+r"""Gumbel-max and Gumbel-softmax (Concrete) samplers for categorical variables.
+
+Base noise: uniform :math:`u \in (0, 1)` of the sample's full shape (the category axis
+included); the Gumbel noise is :math:`g = -\log(-\log u)`. With ``noise=u`` the sample is
+a pure function of ``(u, logits, temperature)``, identical on every backend.
+
+References: Gumbel 1954; Maddison, Tarlow & Minka 2014 (Gumbel-max);
+Jang, Gu & Poole 2017 and Maddison, Mnih & Teh 2017 (Gumbel-softmax / Concrete).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relaxarray._namespace import (
+    as_float_array,
+    check_axis,
+    check_positive,
+    device,
+    namespace_and_adapter,
+)
+from relaxarray._relax import _softmax
+from relaxarray._sampling import batch_of, get_noise
+from relaxarray.backends._base import Adapter, Array, Namespace
+
+__all__ = ["gumbel_max", "gumbel_softmax"]
+
+
+def _perturbed(
+    logits: Array, temperature: Any, axis: int, sample_shape: Any, rng: object, noise: Any
+) -> tuple[Namespace, Adapter, Array, int]:
+    """``(xp, adapter, logits + g, negative axis)``; temperature only validated here."""
+    xp, adapter = namespace_and_adapter(logits, temperature)
+    as_float_array(logits, "logits", xp)
+    if logits.ndim == 0:
+        raise ValueError("logits must have at least one dimension (the category axis)")
+    axis = check_axis(axis, logits.ndim) - logits.ndim
+    if temperature is not None:
+        check_positive(temperature, "temperature", adapter)
+    batch = tuple(logits.shape)
+    if hasattr(temperature, "shape"):
+        batch = batch_of(xp, [("logits", batch), ("temperature", tuple(temperature.shape))])
+    u = get_noise(
+        xp, adapter, rng=rng, noise=noise, sample_shape=sample_shape, batch_shape=batch,
+        like=logits,
+    )
+    return xp, adapter, logits - xp.log(-xp.log(u)), axis
+
+
+def _one_hot(xp: Namespace, z: Array, axis: int, dtype: Any) -> Array:
+    idx = xp.argmax(z, axis=axis, keepdims=True)
+    k = z.shape[axis]
+    shape = [1] * z.ndim
+    shape[axis] = k
+    positions = xp.reshape(xp.arange(k, device=device(z)), tuple(shape))
+    return xp.astype(positions == idx, dtype)
+
+
+def gumbel_max(
+    logits: Array,
+    /,
+    *,
+    axis: int = -1,
+    sample_shape: int | tuple[int, ...] = (),
+    rng: object = None,
+    noise: Array | None = None,
+) -> Array:
+    r"""Exact categorical sample as a one-hot array (the Gumbel-max trick).
+
+    .. math:: \mathrm{onehot}\bigl(\arg\max_k\,(\ell_k + g_k)\bigr), \qquad
+       g_k = -\log(-\log u_k),\ u_k \sim \mathcal{U}(0, 1)
+
+    is distributed as :math:`\mathrm{Cat}(\mathrm{softmax}(\ell))`. No gradient flows.
+
+    Parameters
+    ----------
+    logits : array
+        Unnormalised log-probabilities; ``axis`` is the category axis.
+    axis : int
+        The category axis of ``logits``.
+    sample_shape : int or tuple of int
+        Leading shape of independent samples (only with ``rng=``).
+    rng : int, native generator or JAX key
+        Draw uniform noise of shape ``sample_shape + logits.shape``.
+    noise : array
+        Uniform noise in (0, 1) of the sample's full shape (broadcasting with ``logits``
+        to its own shape). Exactly one of ``rng`` and ``noise``.
+
+    Returns
+    -------
+    array
+        One-hot samples of shape ``sample_shape + logits.shape`` in ``logits``' dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relaxarray as rx
+    >>> rx.gumbel_max(np.log(np.array([0.2, 0.3, 0.5])), noise=np.array([0.1, 0.9, 0.5]))
+    array([0., 1., 0.])
+    """
+    xp, _, z, ax = _perturbed(logits, None, axis, sample_shape, rng, noise)
+    return _one_hot(xp, z, ax, logits.dtype)
+
+
+def gumbel_softmax(
+    logits: Array,
+    /,
+    *,
+    temperature: Any = 1.0,
+    hard: bool = False,
+    axis: int = -1,
+    sample_shape: int | tuple[int, ...] = (),
+    rng: object = None,
+    noise: Array | None = None,
+) -> Array:
+    r"""Relaxed one-hot sample (Gumbel-softmax / Concrete), optionally straight-through.
+
+    .. math:: y = \mathrm{softmax}\Bigl(\frac{\ell + g}{T}\Bigr), \qquad
+       g_k = -\log(-\log u_k)
+
+    With ``hard=True`` the value is the one-hot ``gumbel_max`` sample of the same noise,
+    exactly, and the gradient is that of the soft ``y`` (straight-through Gumbel-softmax,
+    Jang et al. 2017): :math:`\mathrm{sg}(h) + y - \mathrm{sg}(y)`.
+
+    Parameters
+    ----------
+    logits : array
+        Unnormalised log-probabilities.
+    temperature : float or array
+        :math:`T > 0`; an array must broadcast with ``logits`` (use size 1 on ``axis``).
+    hard : bool
+        Straight-through: one-hot value, soft gradient.
+    axis, sample_shape, rng, noise
+        As in :func:`gumbel_max` (``noise`` is uniform in (0, 1)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relaxarray as rx
+    >>> u = np.array([0.1, 0.9, 0.5])
+    >>> y = rx.gumbel_softmax(np.log(np.array([0.2, 0.3, 0.5])), temperature=0.5, noise=u)
+    >>> round(float(y[1]), 4)
+    0.9389
+    >>> rx.gumbel_softmax(np.log(np.array([0.2, 0.3, 0.5])), hard=True, noise=u)
+    array([0., 1., 0.])
+    """
+    xp, adapter, z, ax = _perturbed(logits, temperature, axis, sample_shape, rng, noise)
+    scaled = z if (isinstance(temperature, (int, float)) and temperature == 1) else z / temperature
+    soft = _softmax(xp, adapter, scaled, ax)
+    if not hard:
+        return soft
+    one_hot = _one_hot(xp, z, ax, soft.dtype)
+    sg = adapter.stop_gradient
+    return one_hot + (soft - sg(soft))

@@ -1,0 +1,92 @@
+"""Shared plumbing of the samplers: ``rng=``/``noise=`` resolution and small numerics.
+
+Every sampler takes exactly one of ``rng=`` (draw base noise of the full broadcast shape
+``sample_shape + batch_shape``) or ``noise=`` (use this base noise; its shape is the
+sample's shape and must already include the batch shape).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relaxarray._namespace import array_namespace, as_float_array, device
+from relaxarray.backends._base import Adapter, Array, Namespace, shape_tuple
+
+__all__ = ["get_noise", "log_sigmoid", "sigmoid"]
+
+
+def get_noise(
+    xp: Namespace,
+    adapter: Adapter,
+    *,
+    rng: object,
+    noise: Any,
+    sample_shape: int | tuple[int, ...],
+    batch_shape: tuple[int, ...],
+    like: Array,
+    kind: str = "uniform",
+) -> Array:
+    """Return the base noise: drawn from ``rng`` or checked from ``noise``.
+
+    ``kind`` is ``"uniform"`` (values in ``[tiny, 1)``) or ``"normal"``.
+    """
+    if noise is None and rng is None:
+        raise ValueError(
+            "pass exactly one of rng= (an int seed, a native generator or a JAX key) or "
+            f"noise= (base {kind} noise of the sample's full shape); got neither"
+        )
+    if noise is not None and rng is not None:
+        raise ValueError("pass exactly one of rng= or noise=, not both")
+    sshape = shape_tuple(sample_shape)
+    if noise is None:
+        shape = sshape + tuple(batch_shape)
+        if kind == "normal":
+            return adapter.normal(rng, shape, like.dtype, device(like))
+        return adapter.uniform(rng, shape, like.dtype, device(like))
+    if sshape:
+        raise ValueError(
+            "sample_shape cannot be combined with noise=: the noise's shape is the sample's "
+            "shape (sample_shape + batch_shape)"
+        )
+    if array_namespace(noise, like) is not xp:
+        raise TypeError("noise must come from the same array library as the parameters")
+    as_float_array(noise, "noise", xp)
+    nshape = tuple(noise.shape)
+    try:
+        full = tuple(xp.broadcast_shapes(nshape, tuple(batch_shape)))
+    except (ValueError, RuntimeError):
+        full = None
+    if full != nshape:
+        raise ValueError(
+            f"noise must have the sample's full shape (sample_shape + {tuple(batch_shape)}), "
+            f"got shape {nshape}; draw independent noise for every batch entry"
+        )
+    return noise
+
+
+def sigmoid(xp: Namespace, adapter: Adapter, x: Array) -> Array:
+    """Logistic sigmoid without overflow (fused kernel where the adapter has one)."""
+    fast = adapter.sigmoid(x)
+    if fast is not None:
+        return fast
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def log_sigmoid(xp: Namespace, x: Array) -> Array:
+    r""":math:`\log\sigma(x) = -\mathrm{softplus}(-x)`, finite for every finite ``x``."""
+    return -xp.logaddexp(xp.zeros_like(x), -x)
+
+
+def softplus(xp: Namespace, x: Array) -> Array:
+    r""":math:`\log(1 + e^x)` without overflow."""
+    return xp.logaddexp(xp.zeros_like(x), x)
+
+
+def batch_of(xp: Namespace, name_shapes: list[tuple[str, tuple[int, ...]]]) -> tuple[int, ...]:
+    """Broadcast the named shapes, with a ValueError naming them when they do not."""
+    try:
+        return tuple(xp.broadcast_shapes(*[s for _, s in name_shapes]))
+    except (ValueError, RuntimeError) as exc:
+        desc = ", ".join(f"{n} {s}" for n, s in name_shapes)
+        raise ValueError(f"shapes do not broadcast together: {desc}") from exc

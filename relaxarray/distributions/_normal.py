@@ -1,0 +1,88 @@
+r"""The Gaussian distribution with the reparameterised sampler :math:`\mu + \sigma z`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
+from relaxarray._reparam import normal_rsample
+from relaxarray.backends._base import Array
+from relaxarray.distributions._base import Distribution, register_kl
+
+__all__ = ["Normal"]
+
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+class Normal(Distribution):
+    r"""Gaussian :math:`\mathcal{N}(\mu, \sigma^2)` with ``rsample`` :math:`\mu + \sigma z`.
+
+    Parameters
+    ----------
+    loc : array
+        :math:`\mu`.
+    scale : array or float
+        :math:`\sigma > 0` (checked when concrete), broadcasting with ``loc``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray.distributions import Normal, kl_divergence
+    >>> p, q = Normal(np.array(0.0), np.array(1.0)), Normal(np.array(1.0), np.array(2.0))
+    >>> round(float(kl_divergence(p, q)), 6)
+    0.443147
+    """
+
+    has_rsample = True
+    _fields: ClassVar[dict[str, int]] = {"loc": 0, "scale": 0}
+
+    def __init__(self, loc: Array, scale: Any) -> None:
+        xp, adapter = namespace_and_adapter(loc, scale)
+        as_float_array(loc, "loc", xp)
+        check_positive(scale, "scale", adapter)
+        if hasattr(scale, "shape"):
+            try:
+                xp.broadcast_shapes(tuple(loc.shape), tuple(scale.shape))
+            except (ValueError, RuntimeError) as exc:
+                raise ValueError(
+                    f"loc {tuple(loc.shape)} and scale {tuple(scale.shape)} do not broadcast"
+                ) from exc
+        self.loc = loc
+        self.scale = scale
+
+    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+        return normal_rsample(self.loc, self.scale, sample_shape=sample_shape, rng=rng)
+
+    def log_prob(self, value: Array) -> Array:
+        xp, s = self.xp, self.scale
+        z = (value - self.loc) / s
+        log_s = math.log(s) if isinstance(s, (int, float)) else xp.log(s)
+        return -0.5 * z * z - log_s - _HALF_LOG_2PI
+
+    def entropy(self) -> Array:
+        xp, s = self.xp, self.scale
+        s = xp.broadcast_to(xp.asarray(s, dtype=self.loc.dtype), self.batch_shape) \
+            if isinstance(s, (int, float)) else xp.broadcast_to(s, self.batch_shape)
+        return 0.5 + _HALF_LOG_2PI + xp.log(s)
+
+    @property
+    def mean(self) -> Array:
+        return self.xp.broadcast_to(self.loc, self.batch_shape)
+
+    @property
+    def mode(self) -> Array:
+        return self.mean
+
+    @property
+    def variance(self) -> Array:
+        return self.xp.broadcast_to(self.scale * self.scale * self.xp.ones_like(self.loc),
+                                    self.batch_shape)
+
+
+@register_kl(Normal, Normal)
+def _kl_normal(p: Normal, q: Normal) -> Array:
+    xp = p.xp
+    ratio = (p.scale / q.scale) * xp.ones_like(p.loc)
+    diff = (p.loc - q.loc) / q.scale
+    return 0.5 * (ratio * ratio + diff * diff - 1.0) - xp.log(ratio)
