@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from relaxarray.estimators._imle import imle, sum_of_gamma_noise
 from relaxarray.estimators._perturbed import Perturbed, perturbed
+from relaxarray.estimators._rebar import rebar, relax
 from relaxarray.estimators._st import (
     decoupled_st,
     gapped_st,
@@ -26,5 +27,7 @@ __all__ = [
     "st_gumbel_softmax",
     "imle",
     "perturbed",
+    "rebar",
+    "relax",
     "sum_of_gamma_noise",
 ]
