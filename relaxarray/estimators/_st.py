@@ -11,8 +11,8 @@ whose gradient is a pseudo-gradient.
 
 Every function draws uniform noise of shape ``sample_shape + logits.shape``
 (``sample_shape = (num_samples,)`` or ``()``) from ``rng``, or takes it as ``noise``;
-categorical samples are Gumbel-max samples :math:`D = \mathrm{onehot}(\arg\max(\theta - \log(-\log u)))`.
-All are biased; ``docs/estimators2.md`` tabulates bias and variance.
+categorical samples are Gumbel-max samples
+:math:`D = \mathrm{onehot}(\arg\max(\theta - \log(-\log u)))`. All are biased.
 """
 
 from __future__ import annotations
@@ -388,7 +388,7 @@ def gumbel_rao(
         raise TypeError("num_rao_samples must be an int")
     if num_rao_samples < 1:
         raise ValueError(f"num_rao_samples must be >= 1, got {num_rao_samples}")
-    xp0, adapter0 = namespace_and_adapter(logits)
+    _, adapter0 = namespace_and_adapter(logits)
     if noise is None:
         r1, r2 = adapter0.split(rng, 2) if rng is not None else (None, None)
         u_noise, v_noise = None, None
