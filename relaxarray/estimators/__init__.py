@@ -1,5 +1,10 @@
 """Gradient estimators for discrete random variables.
 
+Score-function family (REINFORCE with baselines, RLOO, VIMCO, ARM, DisARM), the
+straight-through family (ST, ST Gumbel-softmax, Gapped ST, Decoupled ST, ReinMax,
+Gumbel-Rao), relaxation-based control variates (REBAR, RELAX) and perturbation methods
+(perturbed optimizers, I-MLE).
+
 See :mod:`relaxarray.estimators._common` for the calling convention shared by every
 estimator (the objective ``f``, the surrogate and explicit forms, ``rng``/``noise``).
 """
@@ -13,20 +18,45 @@ from relaxarray.estimators._common import (
     ema_baseline,
     update_ema,
 )
+from relaxarray.estimators._imle import imle, sum_of_gamma_noise
+from relaxarray.estimators._perturbed import Perturbed, perturbed
+from relaxarray.estimators._rebar import rebar, relax
 from relaxarray.estimators._score import reinforce, reinforce_grad, score_function
+from relaxarray.estimators._st import (
+    decoupled_st,
+    gapped_st,
+    gumbel_rao,
+    reinmax,
+    st_bernoulli,
+    st_categorical,
+    st_gumbel_softmax,
+)
 from relaxarray.estimators._vimco import vimco, vimco_grad
 
 __all__ = [
     "EMABaseline",
     "EstimatorResult",
+    "Perturbed",
     "arm",
     "arm_grad",
+    "decoupled_st",
     "disarm",
     "disarm_grad",
     "ema_baseline",
+    "gapped_st",
+    "gumbel_rao",
+    "imle",
+    "perturbed",
+    "rebar",
     "reinforce",
     "reinforce_grad",
+    "reinmax",
+    "relax",
     "score_function",
+    "st_bernoulli",
+    "st_categorical",
+    "st_gumbel_softmax",
+    "sum_of_gamma_noise",
     "update_ema",
     "vimco",
     "vimco_grad",

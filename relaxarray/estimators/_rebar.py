@@ -1,0 +1,232 @@
+r"""REBAR (Tucker et al. 2017) and RELAX (Grathwohl et al. 2018).
+
+For :math:`b = H(z)` with a continuous relaxation :math:`z` (Bernoulli:
+:math:`z = \theta + \log u - \log(1-u)`, :math:`b = \mathbb{1}[z > 0]`; categorical:
+:math:`z = \theta + G`, :math:`b = \mathrm{onehot}(\arg\max z)`) and :math:`\tilde z
+\sim p(z \mid b)`, RELAX with control variate :math:`c` is the unbiased estimator
+
+.. math:: \hat g = \bigl[f(b) - c(\tilde z)\bigr]\nabla_\theta\log p_\theta(b)
+   + \nabla_\theta c(z) - \nabla_\theta c(\tilde z),
+
+where :math:`z` and :math:`\tilde z` are reparameterised (differentiable in
+:math:`\theta`). REBAR is the special case :math:`c(z) = \eta\, f(\sigma_\lambda(z))`
+with the tempered relaxation :math:`\sigma_\lambda(z) = \sigma(z/\lambda)` (Bernoulli) or
+:math:`\operatorname{softmax}(z/\lambda)` (categorical).
+
+Conditional re-sampling with :math:`v \sim U(0,1)` (Tucker et al., appendix):
+Bernoulli :math:`\tilde z = \operatorname{softplus}(\operatorname{logit} v +
+\operatorname{softplus}\theta)` if :math:`b = 1`, :math:`-\operatorname{softplus}(
+\operatorname{logit} v + \operatorname{softplus}(-\theta))` if :math:`b = 0`;
+categorical: the conditional Gumbel construction (see :func:`gumbel_rao`).
+
+Adapting :math:`\eta`, :math:`\lambda` or the control variate's parameters
+:math:`\phi`: since :math:`\mathbb{E}[\hat g]` does not depend on them,
+:math:`\nabla_\phi \mathrm{Var}(\hat g) = \nabla_\phi \mathbb{E}[\hat g^2]`. Compute
+:math:`\hat g` by differentiating the surrogate with ``create_graph=True``
+(torch) or inside a function of :math:`\phi` (``jax.grad``), and descend
+:math:`\sum \hat g^2`; the surrogate is built so that :math:`\hat g` stays a
+differentiable function of :math:`\phi` (the score term's coefficient is stopped only
+along :math:`\theta`). See ``docs/estimators2.md`` for the recipe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
+from relaxarray._relax import _logsumexp, _softmax
+from relaxarray.backends._base import Array, Namespace
+from relaxarray.estimators._st import _sigmoid
+from relaxarray.estimators._st_common import (
+    check_temperature,
+    conditional_gumbel,
+    gumbel,
+    one_hot_of_argmax,
+    sample_shape,
+    uniform_noise,
+)
+
+__all__ = ["rebar", "relax"]
+
+Objective = Callable[[Array], Array]
+
+
+def _softplus(xp: Namespace, x: Array) -> Array:
+    pos = x > 0
+    zero = xp.zeros_like(x)
+    xpos = xp.where(pos, x, zero)  # double where: each branch sees safe inputs
+    xneg = xp.where(pos, zero, x)
+    return xp.where(pos, xpos + xp.log1p(xp.exp(-xpos)), xp.log1p(xp.exp(xneg)))
+
+
+def _logit(xp: Namespace, u: Array) -> Array:
+    return xp.log(u) - xp.log1p(-u)
+
+
+def _sum_to(xp: Namespace, x: Array, ndim: int) -> Array:
+    return xp.sum(x, axis=tuple(range(ndim, x.ndim))) if x.ndim > ndim else x
+
+
+class _Relaxed:
+    """The relaxation ``z``, its hard sample ``b``, the conditional ``z~`` and log p(b)."""
+
+    def __init__(
+        self, logits: Array, distribution: str, axis: int, num_samples: int,
+        rng: object, noise: Array | None,
+    ) -> None:
+        xp, adapter = namespace_and_adapter(logits)
+        as_float_array(logits, "logits", xp)
+        if distribution not in ("bernoulli", "categorical"):
+            raise ValueError(
+                f"distribution must be 'bernoulli' or 'categorical', got {distribution!r}"
+            )
+        shape = (2, *sample_shape(num_samples), *logits.shape)
+        if noise is not None:
+            n = noise.shape[1] if noise.ndim >= 2 else 0
+            shape = (2, n, *logits.shape)
+        u2 = uniform_noise(xp, adapter, logits, shape, rng, noise)
+        u, v = u2[0, ...], u2[1, ...]
+        th = logits[None, ...]
+        sg = adapter.stop_gradient
+        self.xp, self.adapter = xp, adapter
+        self.categorical = distribution == "categorical"
+        if self.categorical:
+            if logits.ndim == 0:
+                raise ValueError("categorical logits must have at least one dimension")
+            ax = check_axis(axis, logits.ndim) + 1
+            self.axis = ax
+            self.z = th + gumbel(xp, u)
+            self.b = one_hot_of_argmax(xp, sg(self.z), ax)
+            self.zt = conditional_gumbel(xp, adapter, th, self.b, -xp.log(v), ax)
+            logp = th - _logsumexp(xp, adapter, th, ax, True)
+            self.logp = xp.sum(self.b * logp, axis=ax)
+        else:
+            self.axis = -1
+            self.z = th + _logit(xp, u)
+            self.b = xp.astype(sg(self.z) > 0, logits.dtype)
+            lv = _logit(xp, v)
+            self.zt = xp.where(
+                self.b > 0, _softplus(xp, lv + _softplus(xp, th)),
+                -_softplus(xp, lv + _softplus(xp, -th)),
+            )
+            self.logp = -_softplus(xp, xp.where(self.b > 0, -th, th))
+
+
+def _relax_surrogate(
+    r: _Relaxed, f: Objective, control: Callable[[Array], Array]
+) -> Array:
+    xp, adapter = r.xp, r.adapter
+    sg = adapter.stop_gradient
+    fb = f(r.b)
+    if not hasattr(fb, "shape") or fb.ndim == 0 or fb.shape[0] != r.b.shape[0]:
+        raise ValueError("f must return values of shape (num_samples, *B)")
+    cz = control(r.z)
+    czt = control(r.zt)
+    czt_coef = control(sg(r.zt))  # theta-path cut; eta/phi path kept for the variance
+    logp = _sum_to(xp, r.logp, fb.ndim)
+    box = xp.exp(logp - sg(logp))
+    cv = cz - czt
+    out = fb + (fb - czt_coef) * (box - 1) + (cv - sg(cv))
+    return xp.mean(out, axis=0)
+
+
+def relax(
+    f: Objective,
+    logits: Array,
+    /,
+    *,
+    control: Callable[[Array], Array],
+    distribution: str = "bernoulli",
+    axis: int = -1,
+    num_samples: int = 1,
+    rng: object = None,
+    noise: Array | None = None,
+) -> Array:
+    r"""RELAX surrogate (Grathwohl et al. 2018) with the caller's control variate.
+
+    Value :math:`\frac1S\sum_s f(b_s)`; gradient with respect to ``logits`` (and
+    pathwise to ``f``'s parameters) the RELAX estimator
+
+    .. math:: \hat g = \frac1S\sum_s \bigl[f(b_s) - c(\tilde z_s)\bigr]
+       \nabla\log p_\theta(b_s) + \nabla c(z_s) - \nabla c(\tilde z_s),
+
+    computed as :math:`f(b) + (f(b) - c(\mathrm{sg}(\tilde z)))(\boxdot\log p(b) - 1)
+    + \Delta - \mathrm{sg}(\Delta)`, :math:`\Delta = c(z) - c(\tilde z)`. The surrogate's
+    own gradient with respect to ``control``'s parameters is meaningless; adapt them by
+    descending :math:`\sum\hat g^2` (see the module docstring).
+
+    Parameters
+    ----------
+    f : callable
+        Objective on hard samples ``(S, *logits.shape)`` (0/1 or one-hot), returning
+        ``(S, *B)``; ``B`` a prefix of the batch shape.
+    logits : array
+    control : callable
+        :math:`c`, on relaxed ``z`` of shape ``(S, *logits.shape)`` (logit-space for
+        Bernoulli, Gumbel-perturbed logits for categorical), returning ``(S, *B)``.
+    distribution : {"bernoulli", "categorical"}
+    axis : int
+        Category axis (categorical).
+    num_samples : int
+    rng, noise
+        ``noise``: uniform array of shape ``(2, S, *logits.shape)`` (``u`` for ``z``,
+        ``v`` for :math:`\tilde z`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> f = lambda b: (b - 0.45) ** 2
+    >>> c = lambda z: 0.2 * (1 / (1 + np.exp(-z)) - 0.45) ** 2
+    >>> v = est.relax(f, np.array([0.0]), control=c, num_samples=3, rng=0)
+    >>> v.shape
+    (1,)
+    """
+    r = _Relaxed(logits, distribution, axis, num_samples, rng, noise)
+    return _relax_surrogate(r, f, control)
+
+
+def rebar(
+    f: Objective,
+    logits: Array,
+    /,
+    *,
+    eta: Any = 1.0,
+    temperature: Any = 0.5,
+    distribution: str = "bernoulli",
+    axis: int = -1,
+    num_samples: int = 1,
+    rng: object = None,
+    noise: Array | None = None,
+) -> Array:
+    r"""REBAR surrogate (Tucker et al. 2017): RELAX with
+    :math:`c(z) = \eta\, f(\sigma_\lambda(z))`.
+
+    :math:`\sigma_\lambda(z) = \sigma(z/\lambda)` for Bernoulli, :math:`\operatorname{
+    softmax}(z/\lambda)` along ``axis`` for categorical; ``f`` must accept relaxed
+    (continuous) inputs. ``eta`` and ``temperature`` may be arrays requiring gradients,
+    to be adapted by descending the estimator's second moment (see
+    ``docs/estimators2.md``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> f = lambda b: (b - 0.45) ** 2
+    >>> round(float(est.rebar(f, np.array([0.0]), noise=np.full((2, 1, 1), 0.75))[0]), 6)
+    0.3025
+    """
+    xp, adapter = namespace_and_adapter(logits)
+    check_temperature(temperature, adapter)
+    categorical = distribution == "categorical"
+    r = _Relaxed(logits, distribution, axis, num_samples, rng, noise)
+
+    def control(z: Array) -> Array:
+        if categorical:
+            soft = _softmax(xp, adapter, z / temperature, r.axis)
+        else:
+            soft = _sigmoid(xp, z / temperature)
+        return eta * f(soft)
+
+    return _relax_surrogate(r, f, control)

@@ -1,0 +1,415 @@
+r"""The straight-through family: samples whose value is a hard (one-hot or 0/1) sample and
+whose gradient is a pseudo-gradient.
+
+- :func:`st_bernoulli`, :func:`st_categorical`: Bengio et al. (2013); identity or tempered
+  sigmoid/softmax pseudo-gradients.
+- :func:`st_gumbel_softmax`: Jang et al. (2017), hard Gumbel-softmax.
+- :func:`gapped_st`: Fan et al. (2022), GST with a deterministic gapped perturbation.
+- :func:`gumbel_rao`: Paulus et al. (2021), Rao-Blackwellised ST Gumbel-softmax.
+- :func:`reinmax`: Liu et al. (2023), second-order (Heun) straight-through.
+- :func:`decoupled_st`: Shah et al. (2024), separate forward and backward temperatures.
+
+Every function draws uniform noise of shape ``sample_shape + logits.shape``
+(``sample_shape = (num_samples,)`` or ``()``) from ``rng``, or takes it as ``noise``;
+categorical samples are Gumbel-max samples
+:math:`D = \mathrm{onehot}(\arg\max(\theta - \log(-\log u)))`. All are biased.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relaxarray._namespace import as_float_array, namespace_and_adapter
+from relaxarray._relax import _softmax
+from relaxarray._straight_through import straight_through
+from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.estimators._st_common import (
+    check_temperature,
+    conditional_gumbel,
+    gumbel,
+    normalize_axis,
+    one_hot_of_argmax,
+    sample_shape,
+    uniform_noise,
+)
+
+__all__ = [
+    "decoupled_st",
+    "gapped_st",
+    "gumbel_rao",
+    "reinmax",
+    "st_bernoulli",
+    "st_categorical",
+    "st_gumbel_softmax",
+]
+
+_NOISE_DOC = """    num_samples : int or None
+        ``None``: one sample of ``logits.shape``; an int ``S``: samples ``(S, *logits.shape)``.
+    rng, noise
+        Uniform ``[tiny, 1)`` noise of the sample's shape is drawn from ``rng`` or given as
+        ``noise`` (at most one of them)."""
+
+
+def _cat_setup(
+    logits: Array, axis: int, num_samples: int | None, rng: object, noise: Array | None
+) -> tuple[Namespace, Adapter, Array, int, Array, Array]:
+    """Return ``(xp, adapter, logits broadcast to the sample, axis, u, D)``."""
+    xp, adapter = namespace_and_adapter(logits)
+    as_float_array(logits, "logits", xp)
+    ax = normalize_axis(logits, axis)
+    lead = sample_shape(num_samples)
+    shape = (*lead, *logits.shape)
+    u = uniform_noise(xp, adapter, logits, shape, rng, noise)
+    th = xp.broadcast_to(logits, shape) if lead else logits
+    ax = ax + len(lead)
+    d = one_hot_of_argmax(xp, adapter.stop_gradient(th) + gumbel(xp, u), ax)
+    return xp, adapter, th, ax, u, d
+
+
+def _sigmoid(xp: Namespace, x: Array) -> Array:
+    pos = x >= 0
+    zero = xp.zeros_like(x)
+    xp_ = xp.where(pos, x, zero)  # double where: no overflow in the unused branch
+    xn = xp.where(pos, zero, x)
+    return xp.where(pos, 1 / (1 + xp.exp(-xp_)), xp.exp(xn) / (1 + xp.exp(xn)))
+
+
+def st_bernoulli(
+    logits: Array,
+    /,
+    *,
+    pseudo: str = "sigmoid",
+    temperature: Any = 1.0,
+    num_samples: int | None = None,
+    rng: object = None,
+    noise: Array | None = None,
+) -> Array:
+    r"""Straight-through Bernoulli sample (Bengio et al. 2013).
+
+    Value :math:`b = \mathbb{1}[u < \sigma(\theta)]`; gradient that of
+    :math:`\sigma(\theta / T)` (``pseudo="sigmoid"``) or of :math:`\theta` itself
+    (``pseudo="identity"``: the threshold is treated as the identity).
+
+    Parameters
+    ----------
+    logits : array
+    pseudo : {"sigmoid", "identity"}
+    temperature : float or array
+        Temperature of the sigmoid pseudo-gradient.
+@NOISE@
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.st_bernoulli(np.array([-50.0, 50.0]), rng=0)
+    array([0., 1.])
+    """
+    xp, adapter = namespace_and_adapter(logits)
+    as_float_array(logits, "logits", xp)
+    if pseudo not in ("sigmoid", "identity"):
+        raise ValueError(f"pseudo must be 'sigmoid' or 'identity', got {pseudo!r}")
+    check_temperature(temperature, adapter)
+    shape = (*sample_shape(num_samples), *logits.shape)
+    u = uniform_noise(xp, adapter, logits, shape, rng, noise)
+    th = xp.broadcast_to(logits, shape)
+    p = _sigmoid(xp, adapter.stop_gradient(th))
+    b = xp.astype(u < p, logits.dtype)
+    soft = _sigmoid(xp, th / temperature) if pseudo == "sigmoid" else th
+    return straight_through(b, soft)
+
+
+def st_categorical(
+    logits: Array,
+    /,
+    *,
+    pseudo: str = "softmax",
+    temperature: Any = 1.0,
+    axis: int = -1,
+    num_samples: int | None = None,
+    rng: object = None,
+    noise: Array | None = None,
+) -> Array:
+    r"""Straight-through one-hot categorical sample (Bengio et al. 2013).
+
+    Value :math:`D \sim \mathrm{Cat}(\operatorname{softmax}\theta)` (one-hot along
+    ``axis``); gradient that of :math:`\operatorname{softmax}(\theta / T)`
+    (``pseudo="softmax"``) or of :math:`\theta` (``pseudo="identity"``).
+
+    Parameters
+    ----------
+    logits : array
+    pseudo : {"softmax", "identity"}
+    temperature : float or array
+    axis : int
+@NOISE@
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.st_categorical(np.array([0.0, 60.0, 0.0]), rng=0)
+    array([0., 1., 0.])
+    """
+    if pseudo not in ("softmax", "identity"):
+        raise ValueError(f"pseudo must be 'softmax' or 'identity', got {pseudo!r}")
+    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, num_samples, rng, noise)
+    check_temperature(temperature, adapter)
+    soft = _softmax(xp, adapter, th / temperature, ax) if pseudo == "softmax" else th
+    return straight_through(d, soft)
+
+
+def st_gumbel_softmax(
+    logits: Array,
+    /,
+    *,
+    temperature: Any = 1.0,
+    axis: int = -1,
+    num_samples: int | None = None,
+    rng: object = None,
+    noise: Array | None = None,
+) -> Array:
+    r"""Straight-through Gumbel-softmax (Jang et al. 2017).
+
+    With :math:`G = -\log(-\log u)`: value :math:`D = \mathrm{onehot}(\arg\max(\theta+G))`,
+    gradient that of :math:`\operatorname{softmax}((\theta + G)/T)` (``G`` fixed).
+
+    Parameters
+    ----------
+    logits : array
+    temperature : float or array
+    axis : int
+@NOISE@
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.st_gumbel_softmax(np.array([0.0, 60.0, 0.0]), temperature=0.5, rng=0)
+    array([0., 1., 0.])
+    """
+    xp, adapter, th, ax, u, d = _cat_setup(logits, axis, num_samples, rng, noise)
+    check_temperature(temperature, adapter)
+    return straight_through(d, _softmax(xp, adapter, (th + gumbel(xp, u)) / temperature, ax))
+
+
+def decoupled_st(
+    logits: Array,
+    /,
+    *,
+    temperature_forward: Any = 1.0,
+    temperature_backward: Any = 1.0,
+    hard: bool = True,
+    axis: int = -1,
+    num_samples: int | None = None,
+    rng: object = None,
+    noise: Array | None = None,
+) -> Array:
+    r"""Decoupled straight-through Gumbel-softmax (Shah et al. 2024).
+
+    The forward and backward passes use different temperatures: the value is
+    :math:`y_f = \operatorname{softmax}((\theta+G)/T_f)` (made one-hot,
+    :math:`\mathrm{onehot}(\arg\max y_f)`, when ``hard=True``; then :math:`T_f` does not
+    change the value) and the gradient is that of
+    :math:`\operatorname{softmax}((\theta+G)/T_b)`, the same Gumbel noise ``G`` in both.
+
+    Parameters
+    ----------
+    logits : array
+    temperature_forward, temperature_backward : float or array
+    hard : bool
+    axis : int
+@NOISE@
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> y = est.decoupled_st(np.zeros(3), temperature_forward=2.0, hard=False, rng=0)
+    >>> round(float(y.sum()), 6)
+    1.0
+    """
+    xp, adapter, th, ax, u, d = _cat_setup(logits, axis, num_samples, rng, noise)
+    check_temperature(temperature_forward, adapter, "temperature_forward")
+    check_temperature(temperature_backward, adapter, "temperature_backward")
+    z = th + gumbel(xp, u)
+    value = d if hard else adapter.stop_gradient(_softmax(xp, adapter, z / temperature_forward, ax))
+    return straight_through(value, _softmax(xp, adapter, z / temperature_backward, ax))
+
+
+def gapped_st(
+    logits: Array,
+    /,
+    *,
+    temperature: Any = 1.0,
+    gap: float = 1.0,
+    axis: int = -1,
+    num_samples: int | None = None,
+    rng: object = None,
+    noise: Array | None = None,
+) -> Array:
+    r"""Gapped straight-through estimator, GST-1.0 (Fan et al. 2022).
+
+    Value: the sample :math:`D`. Gradient: that of :math:`\operatorname{softmax}(
+    (\theta + \mathrm{sg}(m))/T)` for a deterministic perturbation :math:`m` that makes
+    :math:`D` the arg max with a gap: :math:`m_D = \max_j\theta_j - \theta_D` lifts the
+    sampled logit to the maximum, and every other logit is pushed down to at least
+    ``gap`` below it, :math:`m_i = -\max(0, \theta_i - \max_j \theta_j + \text{gap})`.
+    ``gap=1.0`` is GST-1.0. (The paper's GST-p gap schedule is not implemented.)
+
+    Parameters
+    ----------
+    logits : array
+    temperature : float or array
+    gap : float
+        The gap :math:`\ge 0` between the sampled logit and the others.
+    axis : int
+@NOISE@
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.gapped_st(np.array([0.0, 60.0, 0.0]), rng=0)
+    array([0., 1., 0.])
+    """
+    if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not gap >= 0:
+        raise ValueError(f"gap must be a non-negative number, got {gap!r}")
+    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, num_samples, rng, noise)
+    check_temperature(temperature, adapter)
+    t0 = adapter.stop_gradient(th)
+    top = xp.max(t0, axis=ax, keepdims=True)
+    lift = d * (top - t0)
+    push = -(1 - d) * xp.maximum(t0 - top + gap, xp.zeros_like(t0))
+    return straight_through(d, _softmax(xp, adapter, (th + lift + push) / temperature, ax))
+
+
+def reinmax(
+    logits: Array,
+    /,
+    *,
+    temperature: float = 1.0,
+    axis: int = -1,
+    num_samples: int | None = None,
+    rng: object = None,
+    noise: Array | None = None,
+) -> Array:
+    r"""ReinMax (Liu et al. 2023): a second-order accurate straight-through estimator.
+
+    With :math:`\pi_0 = \operatorname{softmax}(\theta)`, a sample :math:`D\sim\pi_0` and
+    :math:`\pi_1 = (\operatorname{softmax}(\theta/T) + D)/2`, the value is :math:`D` and,
+    for an upstream gradient :math:`g`, the gradient is
+
+    .. math:: \nabla_\theta = 2\,J(\pi_1)\,g - \tfrac12 J(\pi_0)\,g,\qquad
+       J(p) = \operatorname{diag}(p) - p p^\top,
+
+    obtained from :math:`\pi_1' = \operatorname{softmax}(\mathrm{sg}(\log\pi_1 - \theta)
+    + \theta)`, computed as :math:`\mathrm{sg}(\pi_1) e^{\theta - \mathrm{sg}(\theta)}`
+    normalised, so that zero entries of :math:`\pi_1` never meet a logarithm (value
+    :math:`\pi_1`, Jacobian :math:`J(\pi_1)`) and the output
+    :math:`D + (2\pi_1' - \pi_0/2) - \mathrm{sg}(2\pi_1' - \pi_0/2)`.
+
+    Parameters
+    ----------
+    logits : array
+    temperature : float
+        :math:`T \ge 1` (the paper's requirement); smaller values raise ``ValueError``.
+    axis : int
+@NOISE@
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.reinmax(np.array([0.0, 60.0, 0.0]), temperature=1.5, rng=0)
+    array([0., 1., 0.])
+    """
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
+        raise TypeError(f"temperature must be a number >= 1, got {type(temperature).__name__}")
+    if not temperature >= 1:
+        raise ValueError(
+            f"reinmax needs temperature >= 1 (Liu et al. 2023), got {temperature!r}"
+        )
+    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, num_samples, rng, noise)
+    sg = adapter.stop_gradient
+    pi0 = _softmax(xp, adapter, th, ax)
+    pi1 = (_softmax(xp, adapter, th / temperature, ax) + d) / 2
+    # softmax(sg(log pi1 - theta) + theta) without log(0): value pi1, Jacobian J(pi1)
+    w = sg(pi1) * xp.exp(th - sg(th))
+    pi1 = w / xp.sum(w, axis=ax, keepdims=True)
+    pi2 = 2 * pi1 - pi0 / 2
+    return sg(d) + (pi2 - sg(pi2))
+
+
+def gumbel_rao(
+    logits: Array,
+    /,
+    *,
+    temperature: Any = 1.0,
+    num_rao_samples: int = 10,
+    axis: int = -1,
+    num_samples: int | None = None,
+    rng: object = None,
+    noise: tuple[Array, Array] | None = None,
+) -> Array:
+    r"""Gumbel-Rao: Rao-Blackwellised straight-through Gumbel-softmax (Paulus et al. 2021).
+
+    Value: :math:`D = \mathrm{onehot}(\arg\max(\theta + G))`. Gradient: that of
+
+    .. math:: \frac1K\sum_{k=1}^K \operatorname{softmax}\bigl((\theta + \mathrm{sg}(G_k))/T\bigr),
+       \qquad \theta + G_k \sim p(\theta + G \mid \arg\max(\theta+G) = D),
+
+    a Monte Carlo estimate of :math:`\mathbb{E}[\nabla\operatorname{softmax}((\theta+G)/T)
+    \mid D]`, which has the ST Gumbel-softmax's mean and lower variance. The conditional
+    Gumbels use exponentials :math:`E`: :math:`z_D = \log\sum_j e^{\theta_j} - \log E_D`,
+    :math:`z_i = -\log(E_i e^{-\theta_i} + E_D e^{-\log\sum_j e^{\theta_j}})`.
+
+    Parameters
+    ----------
+    logits : array
+    temperature : float or array
+    num_rao_samples : int
+        ``K``, the number of conditional Gumbel samples.
+    axis : int
+    num_samples : int or None
+    rng, noise
+        ``noise`` is a pair ``(u, v)``: ``u`` uniform of the sample's shape (draws
+        :math:`D`), ``v`` uniform of shape ``(K, *sample shape)`` (the exponentials
+        :math:`E = -\log v`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.gumbel_rao(np.array([0.0, 60.0, 0.0]), rng=0)
+    array([0., 1., 0.])
+    """
+    if isinstance(num_rao_samples, bool) or not isinstance(num_rao_samples, int):
+        raise TypeError("num_rao_samples must be an int")
+    if num_rao_samples < 1:
+        raise ValueError(f"num_rao_samples must be >= 1, got {num_rao_samples}")
+    _, adapter0 = namespace_and_adapter(logits)
+    if noise is None:
+        r1, r2 = adapter0.split(rng, 2) if rng is not None else (None, None)
+        u_noise, v_noise = None, None
+    else:
+        if rng is not None:
+            raise ValueError("pass either rng or noise, not both")
+        if not isinstance(noise, tuple) or len(noise) != 2:
+            raise TypeError("noise must be a pair (u, v) of uniform arrays for gumbel_rao")
+        r1 = r2 = None
+        u_noise, v_noise = noise
+    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, num_samples, r1, u_noise)
+    check_temperature(temperature, adapter)
+    shape = (num_rao_samples, *th.shape)
+    v = uniform_noise(xp, adapter, logits, shape, r2, v_noise, "noise[1]")
+    e = -xp.log(v)
+    th0 = xp.expand_dims(adapter.stop_gradient(th), axis=0)
+    z = conditional_gumbel(xp, adapter, th0, xp.expand_dims(d, axis=0), e, ax + 1)
+    g = adapter.stop_gradient(z - th0)
+    soft = xp.mean(_softmax(xp, adapter, (th + g) / temperature, ax + 1), axis=0)
+    return straight_through(d, soft)
+
+
+for _fn in (st_bernoulli, st_categorical, st_gumbel_softmax, decoupled_st, gapped_st, reinmax):
+    _fn.__doc__ = (_fn.__doc__ or "").replace("@NOISE@", _NOISE_DOC.strip("\n"))

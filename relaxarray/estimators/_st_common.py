@@ -1,0 +1,93 @@
+"""Private helpers of the straight-through, relaxation and perturbation estimators.
+
+Noise handling (``rng`` or ``noise``), Gumbel-max sampling and the conditional Gumbel
+construction :math:`z \\sim p(z \\mid \\arg\\max z = D)` shared by Gumbel-Rao and the
+categorical REBAR/RELAX.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relaxarray._namespace import as_float_array, check_axis, check_positive, device
+from relaxarray._relax import _logsumexp
+from relaxarray.backends._base import Adapter, Array, Namespace
+
+
+def sample_shape(num_samples: int | None) -> tuple[int, ...]:
+    if num_samples is None:
+        return ()
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int):
+        raise TypeError(f"num_samples must be an int or None, got {type(num_samples).__name__}")
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be >= 1, got {num_samples}")
+    return (num_samples,)
+
+
+def uniform_noise(
+    xp: Namespace,
+    adapter: Adapter,
+    like: Array,
+    shape: tuple[int, ...],
+    rng: object,
+    noise: Array | None,
+    name: str = "noise",
+) -> Array:
+    """Uniform ``[tiny, 1)`` noise of ``shape`` from ``rng``, or the caller's ``noise``."""
+    if noise is None:
+        return adapter.uniform(rng, shape, like.dtype, device(like))
+    if rng is not None:
+        raise ValueError("pass either rng or noise, not both")
+    as_float_array(noise, name, xp)
+    if tuple(noise.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(noise.shape)}")
+    u = adapter.stop_gradient(noise)
+    return xp.astype(u, like.dtype) if u.dtype != like.dtype else u
+
+
+def check_temperature(temperature: Any, adapter: Adapter, name: str = "temperature") -> None:
+    check_positive(temperature, name, adapter)
+
+
+def one_hot_of_argmax(xp: Namespace, z: Array, axis: int) -> Array:
+    """One-hot (first maximum) of ``z`` along ``axis``, in ``z``'s dtype."""
+    k = xp.argmax(z, axis=axis, keepdims=True)
+    shape = [1] * z.ndim
+    shape[axis] = z.shape[axis]
+    idx = xp.reshape(xp.arange(z.shape[axis], device=device(z)), tuple(shape))
+    return xp.astype(idx == k, z.dtype)
+
+
+def gumbel(xp: Namespace, u: Array) -> Array:
+    return -xp.log(-xp.log(u))
+
+
+def logaddexp(xp: Namespace, a: Array, b: Array) -> Array:
+    m = xp.maximum(a, b)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    return m + xp.log(xp.exp(a - m) + xp.exp(b - m))
+
+
+def conditional_gumbel(
+    xp: Namespace, adapter: Adapter, logits: Array, d: Array, e: Array, axis: int
+) -> Array:
+    r"""Perturbed logits :math:`z = \theta + G` drawn from :math:`p(z \mid \arg\max z = D)`.
+
+    With :math:`E_i \sim \mathrm{Exp}(1)` (``e``) and :math:`\log Z = \operatorname{lse}(\theta)`:
+    :math:`z_D = \log Z - \log E_D` and, for :math:`i \ne D`,
+    :math:`z_i = -\log(E_i e^{-\theta_i} + E_D / Z)` (the top Gumbel is
+    Gumbel(:math:`\log Z`) and the others are Gumbels truncated below it). Differentiable in
+    ``logits``. ``d`` is one-hot along ``axis``; ``e`` broadcasts against ``logits``.
+    """
+    log_e = xp.log(e)
+    log_z = _logsumexp(xp, adapter, logits, axis, True)
+    log_ed = xp.sum(d * log_e, axis=axis, keepdims=True)
+    top = log_z - log_ed
+    others = -logaddexp(xp, log_e - logits, log_ed - log_z)
+    return xp.where(d > 0, top, others)
+
+
+def normalize_axis(logits: Array, axis: int) -> int:
+    if logits.ndim == 0:
+        raise ValueError("categorical logits must have at least one dimension")
+    return check_axis(axis, logits.ndim)
