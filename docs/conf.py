@@ -30,12 +30,13 @@ GENERATED = HERE / "_generated"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-import relaxarray  # noqa: E402
 from _apigen import write_api_pages  # noqa: E402
+
+import relaxarray  # noqa: E402
 
 project = "relaxarray"
 author = "relaxarray contributors"
-copyright = "relaxarray contributors"  # noqa: A001
+copyright = "relaxarray contributors"
 release = relaxarray.__version__
 version = release
 

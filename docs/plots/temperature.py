@@ -12,10 +12,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import relaxarray as rx  # noqa: E402
+import relaxarray as rx
 
 X = np.array([1.1, 4.0, -0.1, 2.3])
 
