@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -73,8 +74,11 @@ def render(module: ModuleType) -> str:
 def write_api_pages(outdir: Path) -> list[Path]:
     """Write ``<outdir>/<module>.rst`` for every public module; return the paths.
 
-    Pages of modules that no longer exist are removed, so the glob toctree stays exact.
+    Pages of modules that no longer exist are removed, so the glob toctree stays exact,
+    and so are autosummary's per-name stubs (``generated/``): autosummary writes them again
+    for the names public now.
     """
+    shutil.rmtree(outdir / "generated", ignore_errors=True)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for module in public_modules():

@@ -126,8 +126,8 @@ def print_gradients(
     g_mu, g_sigma = exact_gradient(MU, SIGMA)
     print(f"## 2. Gradient of E[{OFFSET:g} + sin(y)], y ~ N(mu, sigma^2), mu = {MU}, "
           f"sigma = {SIGMA}\n")
-    print(f"exact: d/dmu = {g_mu:.6f}   d/dsigma = {g_sigma:.6f}")
-    print(f"{repeats} repeats of {samples} samples each; finite-difference step {STEP}\n")
+    print(f"- exact: d/dmu = {g_mu:.6f}   d/dsigma = {g_sigma:.6f}")
+    print(f"- {repeats} repeats of {samples} samples each; finite-difference step {STEP}\n")
     print("| estimator | parameter | mean | std | exact |")
     print("| --- | --- | --- | --- | --- |")
     for name, (e_mu, e_sigma) in results.items():
