@@ -1,0 +1,120 @@
+"""Run each example script with ``--quick`` in a subprocess and check what it prints.
+
+The checks are ones a wrong implementation would break: the lecture's soft arg max value
+in the annealing table, the annealed softmax reaching the one-hot arg max, and the
+estimated gradients agreeing with the closed form within a stated statistical tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def run_example(name: str, *args: str) -> str:
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), "--quick", *args],
+        capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_every_example_has_a_test() -> None:
+    tested = {"temperature_and_reparameterisation.py"}
+    scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
+    assert scripts <= tested | _tested_elsewhere(), (
+        f"examples without a test here: {sorted(scripts - tested - _tested_elsewhere())}"
+    )
+
+
+def _tested_elsewhere() -> set[str]:
+    """Examples whose test lives in another tests/test_examples_*.py file."""
+    names: set[str] = set()
+    for test_file in Path(__file__).parent.glob("test_examples_*.py"):
+        names |= set(re.findall(r"[\w]+\.py", test_file.read_text()))
+    return names
+
+
+@pytest.fixture(scope="module")
+def temperature_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    plots = tmp_path_factory.mktemp("plots")
+    return run_example("temperature_and_reparameterisation.py", "--plot", str(plots)), plots
+
+
+def _table(text: str, columns: int) -> list[list[str]]:
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == columns and not cells[0].startswith("---"):
+            rows.append(cells)
+    return rows[1:] if rows else rows  # drop the header
+
+
+def test_annealing_table(temperature_output: tuple[str, Path]) -> None:
+    out, _ = temperature_output
+    part1 = out.split("## 2.")[0]
+    rows = _table(part1, 5)
+    temps = [float(r[0]) for r in rows]
+    assert temps == sorted(temps, reverse=True), "the schedule must decrease"
+    by_t = {float(r[0]): r for r in rows}
+    # The lecture: softmax(x / 1.0) = [0.044, 0.797, 0.013, 0.146], soft arg max 1.2606.
+    assert by_t[1.0][4] == "1.2606"
+    probs = [float(v) for v in by_t[1.0][1].strip("[]").split(",")]
+    assert [round(p, 3) for p in probs] == [0.044, 0.797, 0.013, 0.146]
+    # Annealed to the coldest temperature: one-hot at the arg max, entropy ~ 0.
+    coldest = rows[-1]
+    assert float(coldest[2]) > 0.999999
+    assert float(coldest[3]) < 1e-6
+    assert abs(float(coldest[4]) - 1.0) < 1e-4
+    entropies = [float(r[3]) for r in rows]
+    assert entropies == sorted(entropies, reverse=True), "entropy must fall as T falls"
+
+
+def test_gradient_estimates(temperature_output: tuple[str, Path]) -> None:
+    out, _ = temperature_output
+    part2 = out.split("## 2.")[1]
+    m = re.search(r"(\d+) repeats of (\d+) samples", part2)
+    assert m is not None
+    repeats = int(m.group(1))
+    # The closed form, independently of the script: E[2 + sin y] = 2 + sin(mu) e^{-s^2/2}.
+    mu, sigma = 1.0, 0.8
+    exact = {"mu": math.cos(mu) * math.exp(-sigma**2 / 2),
+             "sigma": -sigma * math.sin(mu) * math.exp(-sigma**2 / 2)}
+    rows = _table(part2, 5)
+    assert len(rows) == 8
+    stds: dict[tuple[str, str], float] = {}
+    for name, param, mean, std, printed_exact in rows:
+        assert float(printed_exact) == pytest.approx(exact[param], abs=1e-6)
+        # Every estimator here is unbiased (the pathwise one up to O(h^2) ~ 1e-5): the
+        # mean of `repeats` estimates lies within 4 standard errors of the exact value.
+        tolerance = 4 * float(std) / math.sqrt(repeats) + 1e-4
+        assert abs(float(mean) - exact[param]) < tolerance, (name, param, mean)
+        stds[(name, param)] = float(std)
+    pathwise = {p: s for (n, p), s in stds.items() if "common random numbers" in n}
+    independent = {p: s for (n, p), s in stds.items() if "independent" in n}
+    score = {p: s for (n, p), s in stds.items() if n == "score function (REINFORCE)"}
+    baseline = {p: s for (n, p), s in stds.items() if "baseline" in n}
+    for p in ("mu", "sigma"):
+        # The point of the script, as inequalities with a wide margin.
+        assert pathwise[p] < score[p] / 2
+        assert pathwise[p] < independent[p] / 10
+        assert baseline[p] < score[p]
+
+
+def test_plots_written(temperature_output: tuple[str, Path]) -> None:
+    _, plots = temperature_output
+    for name in ("annealing.png", "reparameterisation.png"):
+        data = (plots / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
