@@ -230,3 +230,15 @@ def test_pure_array_api_special_functions(name: str) -> None:
     x = np.concatenate([SPECIAL_X[name], np.linspace(-3.3, 6.1, 401) + 1e-3])
     got = np.asarray(getattr(_special, name)(xs.asarray(x))._array)
     np.testing.assert_allclose(got, ref(x), rtol=2e-12, atol=1e-15)
+
+
+def test_adapter_split_accepts_every_rng_kind(be: Backend) -> None:
+    """Library code may split any rng the user passed: int seeds, None, portable keys."""
+    adapter = get_adapter(be.xp)
+    like = be.asarray(np.zeros(1))
+    for rng in (*_rng_kinds(be), random.portable(3)):
+        children = adapter.split(rng, 3)
+        draws = [be.to_numpy(random.uniform(c, 50, like=like)) for c in children]
+        assert not np.any(draws[0] == draws[1]) and not np.any(draws[1] == draws[2])
+    assert adapter.split(None, 2) == [None, None]
+    assert adapter.split(11, 2) == random.split(11, 2)

@@ -94,10 +94,20 @@ class Adapter:
         return self.xp.asarray(z, dtype=dtype, device=device)
 
     def split(self, rng: object, num: int) -> list[object]:
-        """Derive ``num`` independent generators or keys from a native ``rng``."""
-        portable = self._portable_split(rng, num)
-        if portable is not None:
-            return portable
+        """Derive ``num`` independent streams from any ``rng`` this backend accepts.
+
+        ``None``, int seeds and portable keys are split the same way on every backend
+        (:func:`relaxarray.random.split`); native generators by :meth:`_split_native`.
+        """
+        from relaxarray import _threefry
+
+        if rng is None or isinstance(rng, (int, _threefry.PortableKey)):
+            from relaxarray.random import split
+
+            return split(rng, num)
+        return self._split_native(rng, num)
+
+    def _split_native(self, rng: object, num: int) -> list[object]:
         return list(self._numpy_generator(rng).spawn(num))
 
     # -- the portable stream (Threefry-2x32-20 in Array API integer math) ------------------
@@ -129,12 +139,6 @@ class Adapter:
             return None
         return _threefry.normal(self.uint32_ops(device), rng, shape, dtype)
 
-    def _portable_split(self, rng: object, num: int) -> list[object] | None:
-        from relaxarray import _threefry
-
-        if not isinstance(rng, _threefry.PortableKey):
-            return None
-        return list(_threefry.split(rng, num))
 
     def _numpy_generator(self, rng: object) -> Any:
         import numpy as np

@@ -49,11 +49,8 @@ class CupyAdapter(Adapter):
                 return portable
             return self._generator(rng).standard_normal(shape, dtype=dtype)
 
-    def split(self, rng: object, num: int) -> list[object]:
+    def _split_native(self, rng: object, num: int) -> list[object]:
         cp = _cupy()
-        portable = self._portable_split(rng, num)
-        if portable is not None:
-            return portable
         seeds = self._generator(rng).integers(0, 2**62, size=num).get().tolist()
         return [cp.random.default_rng(int(s)) for s in seeds]
 

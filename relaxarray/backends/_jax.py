@@ -103,10 +103,7 @@ class JaxAdapter(Adapter):
             return x
         return _jax().device_put(x, device)
 
-    def split(self, rng: object, num: int) -> list[object]:
-        portable = self._portable_split(rng, num)
-        if portable is not None:
-            return portable
+    def _split_native(self, rng: object, num: int) -> list[object]:
         keys = _jax().random.split(self._key(rng), num)
         return [keys[i] for i in range(num)]
 

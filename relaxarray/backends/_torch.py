@@ -127,12 +127,13 @@ class TorchAdapter(Adapter):
         gen = self._generator(rng, device)
         return torch.randn(shape, generator=gen, dtype=dtype, device=device)
 
-    def split(self, rng: object, num: int) -> list[object]:
+    def _split_native(self, rng: object, num: int) -> list[object]:
         torch = _torch()
-        portable = self._portable_split(rng, num)
-        if portable is not None:
-            return portable
-        assert isinstance(rng, torch.Generator)
+        if not isinstance(rng, torch.Generator):
+            raise TypeError(
+                "rng must be None, an int seed, a portable key or a torch.Generator for the "
+                f"torch backend, got {type(rng).__name__}"
+            )
         seeds = torch.randint(
             0, 2**62, (num,), generator=rng, device=rng.device, dtype=torch.int64
         ).tolist()
