@@ -9,6 +9,14 @@ you pass.
 from __future__ import annotations
 
 from relaxarray import random
+from relaxarray._gates import (
+    gaussian_gate,
+    gaussian_gate_l0,
+    hard_concrete,
+    hard_concrete_gate,
+    hard_concrete_l0,
+    stochastic_times_smooth,
+)
 from relaxarray._relax import (
     huber,
     log_softmax,
@@ -25,6 +33,12 @@ from relaxarray._straight_through import st_argmax, stop_gradient, straight_thro
 __version__ = "0.1.0"
 
 __all__ = [
+    "gaussian_gate",
+    "gaussian_gate_l0",
+    "hard_concrete",
+    "hard_concrete_gate",
+    "hard_concrete_l0",
+    "stochastic_times_smooth",
     "huber",
     "log_softmax",
     "logsumexp",

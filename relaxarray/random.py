@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._namespace import array_namespace, device as _device
+from relaxarray._namespace import array_namespace
+from relaxarray._namespace import device as _device
 from relaxarray.backends import adapter_for_rng, get_adapter, namespace_of_default
 from relaxarray.backends._base import Adapter, Array, Namespace, shape_tuple
 

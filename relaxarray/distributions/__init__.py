@@ -5,5 +5,12 @@
 from __future__ import annotations
 
 from relaxarray.distributions._base import Distribution, kl_divergence, register_kl
+from relaxarray.distributions._gates import GaussianGate, HardConcrete
 
-__all__ = ["Distribution", "kl_divergence", "register_kl"]
+__all__ = [
+    "Distribution",
+    "GaussianGate",
+    "HardConcrete",
+    "kl_divergence",
+    "register_kl",
+]
