@@ -29,12 +29,14 @@ from relaxarray._relax import (
     softplus,
 )
 from relaxarray._straight_through import st_argmax, stop_gradient, straight_through
+from relaxarray._subset import gumbel_top_k
 
 __version__ = "0.1.0"
 
 __all__ = [
     "gaussian_gate",
     "gaussian_gate_l0",
+    "gumbel_top_k",
     "hard_concrete",
     "hard_concrete_gate",
     "hard_concrete_l0",

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from relaxarray.distributions._base import Distribution, kl_divergence, register_kl
 from relaxarray.distributions._gates import GaussianGate, HardConcrete
+from relaxarray.distributions._subset import GumbelTopK
 
 __all__ = [
     "Distribution",
     "GaussianGate",
+    "GumbelTopK",
     "HardConcrete",
     "kl_divergence",
     "register_kl",
