@@ -35,25 +35,11 @@ def _check_k(k: Any, size: int) -> int:
     return k
 
 
-def _log_softmax(xp: Namespace, adapter: Adapter, z: Array, axis: int) -> Array:
-    fast = adapter.log_softmax(z, axis)
+def _top_k_mask(xp: Namespace, adapter: Adapter, keys: Array, k: int, axis: int) -> Array:
+    """Exact k-hot mask of the ``k`` largest ``keys`` along ``axis`` (ties by position)."""
+    fast = adapter.top_k_mask(keys, k, axis)
     if fast is not None:
         return fast
-    m = xp.max(z, axis=axis, keepdims=True)
-    m = adapter.stop_gradient(xp.where(xp.isfinite(m), m, 0.0))
-    return z - m - xp.log(xp.sum(xp.exp(z - m), axis=axis, keepdims=True))
-
-
-def _log1mexp(xp: Namespace, x: Array) -> Array:
-    r""":math:`\log(1 - e^{x})` for :math:`x < 0` (Mächler 2012), both branches guarded."""
-    near = x > -math.log(2.0)
-    x_near = xp.where(near, x, -1.0)
-    x_far = xp.where(near, -1.0, x)
-    return xp.where(near, xp.log(-xp.expm1(x_near)), xp.log1p(-xp.exp(x_far)))
-
-
-def _top_k_mask(xp: Namespace, keys: Array, k: int, axis: int) -> Array:
-    """Exact k-hot mask of the ``k`` largest ``keys`` along ``axis`` (ties by position)."""
     order = xp.argsort(keys, axis=axis, descending=True, stable=True)
     ranks = xp.argsort(order, axis=axis, stable=True)
     return xp.astype(ranks < k, keys.dtype)
@@ -74,13 +60,11 @@ def _relaxed_top_k(
             if (isinstance(temperature, float) and temperature == 1.0)
             else alpha / temperature
         )
-        if j == k - 1:
-            p = _softmax(xp, adapter, z, axis)
-        else:
-            log_p = _log_softmax(xp, adapter, z, axis)
-            p = xp.exp(log_p)
-            # mask log(1 - p), with 1 - p floored at ~eps so that a chosen entry stays finite
-            alpha = alpha + _log1mexp(xp, xp.minimum(log_p, -eps))
+        p = _softmax(xp, adapter, z, axis)
+        if j < k - 1:
+            # the log-space mask log(1 - p), with 1 - p floored at eps: a chosen entry gets
+            # a finite penalty >= log(eps) and a finite (zero) gradient through the floor
+            alpha = alpha + xp.log(xp.clip(1.0 - p, min=eps))
         total = p if total is None else total + p
     assert total is not None
     return total
@@ -114,8 +98,8 @@ def gumbel_top_k(
           \alpha^{(1)} = \kappa,\quad
           \alpha^{(j+1)} = \alpha^{(j)} + \log\left(1 - p^{(j)}\right),
 
-      computed in log space (:math:`\log(1 - p) = \operatorname{log1mexp}(\log p)`, with
-      :math:`1 - p` floored at machine epsilon so that gradients stay finite). Rows sum to
+      the masks accumulated in log space on the logits (:math:`1 - p` floored at machine
+      epsilon, as in Xie & Ermon's code, so that values and gradients stay finite). Rows sum to
       :math:`k` and entries are :math:`\ge 0`; as :math:`T \to 0` it tends to the hard
       k-hot vector. Note that an entry of :math:`a` may exceed 1 slightly at moderate
       temperatures (e.g. :math:`p^{(1)} = (0.6, 0.3, 0.1)`, :math:`T = 1`, :math:`k = 2`
@@ -169,7 +153,7 @@ def gumbel_top_k(
     soft = _relaxed_top_k(xp, adapter, keys, k, temperature, ax)
     if not hard:
         return soft
-    return straight_through(_top_k_mask(xp, adapter.stop_gradient(keys), k, ax), soft)
+    return straight_through(_top_k_mask(xp, adapter, adapter.stop_gradient(keys), k, ax), soft)
 
 
 def _ordered_top_k(xp: Namespace, keys: Array, k: int) -> Array:

@@ -222,3 +222,15 @@ def test_entries_may_exceed_one_documented():
     """The Xie & Ermon relaxation is not clipped: the documented example gives 1.0444."""
     a = rx.gumbel_top_k(np.log(np.array([0.6, 0.3, 0.1])), 2, noise=np.zeros(3))
     np.testing.assert_allclose(a, [0.6 + 0.24 / 0.54, 0.3 + 0.21 / 0.54, 0.1 + 0.09 / 0.54])
+
+
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_hard_ties_give_exactly_k(be, k):
+    """Equal keys (fused kernels and the argsort fallback alike) still give exactly k ones."""
+    out = be.to_numpy(
+        rx.gumbel_top_k(
+            be.asarray(np.zeros((3, 5))), k, hard=True, noise=be.asarray(np.ones((3, 5)))
+        )
+    )
+    np.testing.assert_array_equal(out.sum(-1), k)
+    assert set(np.unique(out)) <= {0.0, 1.0}

@@ -143,6 +143,15 @@ class Adapter:
     def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
         return None
 
+    def sigmoid(self, x: Array) -> Array | None:
+        """Fused logistic sigmoid with finite values and gradients, or ``None``."""
+        return None
+
+    def top_k_mask(self, x: Array, k: int, axis: int) -> Array | None:
+        """Exact k-hot mask (``x``'s dtype) of the ``k`` largest entries along ``axis``
+        (no gradient; exactly ``k`` ones even with ties), or ``None``."""
+        return None
+
     def __repr__(self) -> str:
         return f"<relaxarray {self.name} adapter>"
 

@@ -123,3 +123,14 @@ class JaxAdapter(Adapter):
 
     def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
         return _jax().scipy.special.logsumexp(x, axis=axis, keepdims=keepdims)
+
+    def sigmoid(self, x: Array) -> Array | None:
+        return _jax().nn.sigmoid(x)
+
+    def top_k_mask(self, x: Array, k: int, axis: int) -> Array | None:
+        jax = _jax()
+        jnp = jax.numpy
+        x = jnp.moveaxis(jax.lax.stop_gradient(x), axis, -1)
+        _, idx = jax.lax.top_k(x, k)
+        mask = jnp.put_along_axis(jnp.zeros_like(x), idx, 1.0, axis=-1, inplace=False)
+        return jnp.moveaxis(mask, -1, axis)

@@ -122,3 +122,12 @@ class TorchAdapter(Adapter):
 
     def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
         return _torch().logsumexp(x, dim=axis, keepdim=keepdims)
+
+    def sigmoid(self, x: Array) -> Array | None:
+        return _torch().sigmoid(x)
+
+    def top_k_mask(self, x: Array, k: int, axis: int) -> Array | None:
+        torch = _torch()
+        x = x.detach()
+        idx = torch.topk(x, k, dim=axis, sorted=False).indices
+        return torch.zeros_like(x).scatter_(axis, idx, 1.0)
