@@ -9,6 +9,7 @@ you pass.
 from __future__ import annotations
 
 from relaxarray import random
+from relaxarray._decoupled import decoupled_st_gumbel_softmax
 from relaxarray._gates import (
     gaussian_gate,
     gaussian_gate_l0,
@@ -34,6 +35,7 @@ from relaxarray._subset import gumbel_top_k
 __version__ = "0.1.0"
 
 __all__ = [
+    "decoupled_st_gumbel_softmax",
     "gaussian_gate",
     "gaussian_gate_l0",
     "gumbel_top_k",
