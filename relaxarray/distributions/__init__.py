@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from relaxarray.distributions._base import Distribution, kl_divergence, register_kl
 from relaxarray.distributions._gates import GaussianGate, HardConcrete
+from relaxarray.distributions._kumaraswamy import HardKumaraswamy, Kumaraswamy
 from relaxarray.distributions._subset import GumbelTopK
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "GaussianGate",
     "GumbelTopK",
     "HardConcrete",
+    "HardKumaraswamy",
+    "Kumaraswamy",
     "kl_divergence",
     "register_kl",
 ]

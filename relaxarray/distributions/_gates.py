@@ -17,6 +17,7 @@ from relaxarray._gates import (
     _check_stretch,
     _float_param,
     _log_sigmoid,
+    _resolve_noise,
     _sigmoid_precise,
     _std_normal_cdf,
     gaussian_gate,
@@ -92,12 +93,18 @@ class HardConcrete(Distribution):
         check_positive(self.temperature, "temperature", adapter)
         self.stretch = _check_stretch(stretch)
 
-    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
-        """Reparameterised gates of shape ``sample_shape + batch_shape``."""
-        if rng is None:
-            raise ValueError("rsample needs rng= (an int seed, a native generator or a JAX key)")
+    def rsample(
+        self,
+        sample_shape: int | tuple[int, ...] = (),
+        *,
+        rng: object = None,
+        noise: Array | None = None,
+    ) -> Array:
+        """Reparameterised gates of shape ``sample_shape + batch_shape``; ``noise``
+        (uniform in (0, 1)) may replace ``rng``."""
+        xp, adapter = namespace_and_adapter(self.log_alpha, noise)
         shape = self._extended_shape(sample_shape)
-        u = self.adapter.uniform(rng, shape, self.log_alpha.dtype, device(self.log_alpha))
+        u = _resolve_noise(xp, adapter, rng, noise, shape, self.log_alpha, "uniform")
         return hard_concrete(
             self.log_alpha, temperature=self.temperature, stretch=self.stretch, noise=u
         )
@@ -186,12 +193,18 @@ class GaussianGate(Distribution):
         self.sigma = _float_param(sigma, "sigma", xp, mu)
         check_positive(self.sigma, "sigma", adapter)
 
-    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
-        """Reparameterised gates of shape ``sample_shape + batch_shape``."""
-        if rng is None:
-            raise ValueError("rsample needs rng= (an int seed, a native generator or a JAX key)")
+    def rsample(
+        self,
+        sample_shape: int | tuple[int, ...] = (),
+        *,
+        rng: object = None,
+        noise: Array | None = None,
+    ) -> Array:
+        """Reparameterised gates of shape ``sample_shape + batch_shape``; ``noise``
+        (standard normal) may replace ``rng``."""
+        xp, adapter = namespace_and_adapter(self.mu, noise)
         shape = self._extended_shape(sample_shape)
-        eps = self.adapter.normal(rng, shape, self.mu.dtype, device(self.mu))
+        eps = _resolve_noise(xp, adapter, rng, noise, shape, self.mu, "normal")
         return gaussian_gate(self.mu, sigma=self.sigma, noise=eps)
 
     @property
