@@ -7,6 +7,7 @@ from __future__ import annotations
 from relaxarray.distributions._base import Distribution, kl_divergence, register_kl
 from relaxarray.distributions._gates import GaussianGate, HardConcrete
 from relaxarray.distributions._kumaraswamy import HardKumaraswamy, Kumaraswamy
+from relaxarray.distributions._simplex import InvertibleGaussian, LogisticNormal
 from relaxarray.distributions._subset import GumbelTopK
 
 __all__ = [
@@ -15,7 +16,9 @@ __all__ = [
     "GumbelTopK",
     "HardConcrete",
     "HardKumaraswamy",
+    "InvertibleGaussian",
     "Kumaraswamy",
+    "LogisticNormal",
     "kl_divergence",
     "register_kl",
 ]
