@@ -18,6 +18,7 @@ from relaxarray._gates import (
     hard_concrete_l0,
     stochastic_times_smooth,
 )
+from relaxarray._laplace_bridge import laplace_bridge, laplace_bridge_inverse
 from relaxarray._relax import (
     huber,
     log_softmax,
@@ -44,6 +45,8 @@ __all__ = [
     "hard_concrete_l0",
     "stochastic_times_smooth",
     "huber",
+    "laplace_bridge",
+    "laplace_bridge_inverse",
     "log_softmax",
     "logsumexp",
     "one_hot_argmax",
