@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 from relaxarray.distributions._base import Distribution, kl_divergence, register_kl
+from relaxarray.distributions._correlated import CorrelatedGates
 from relaxarray.distributions._gates import GaussianGate, HardConcrete
 from relaxarray.distributions._kumaraswamy import HardKumaraswamy, Kumaraswamy
 from relaxarray.distributions._simplex import InvertibleGaussian, LogisticNormal
 from relaxarray.distributions._subset import GumbelTopK
 
 __all__ = [
+    "CorrelatedGates",
     "Distribution",
     "GaussianGate",
     "GumbelTopK",
