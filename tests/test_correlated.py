@@ -60,8 +60,8 @@ def test_gradient_matches_fd(be):
     w = np.arange(1.0, 4.0)
     g = be.to_numpy(
         be.grad(
-            lambda l: (
-                CorrelatedGates(l, be.asarray(R), temperature=0.5).rsample(noise=be.asarray(eps))
+            lambda lg: (
+                CorrelatedGates(lg, be.asarray(R), temperature=0.5).rsample(noise=be.asarray(eps))
                 * be.asarray(w)
             ),
             be.asarray(LOGITS),
