@@ -18,6 +18,12 @@ from relaxarray._gates import (
     hard_concrete_l0,
     stochastic_times_smooth,
 )
+from relaxarray._generalized import (
+    generalized_gumbel_softmax,
+    truncated_binomial,
+    truncated_geometric,
+    truncated_poisson,
+)
 from relaxarray._laplace_bridge import laplace_bridge, laplace_bridge_inverse
 from relaxarray._relax import (
     huber,
@@ -39,6 +45,7 @@ __all__ = [
     "decoupled_st_gumbel_softmax",
     "gaussian_gate",
     "gaussian_gate_l0",
+    "generalized_gumbel_softmax",
     "gumbel_top_k",
     "hard_concrete",
     "hard_concrete_gate",
@@ -59,4 +66,7 @@ __all__ = [
     "st_argmax",
     "stop_gradient",
     "straight_through",
+    "truncated_binomial",
+    "truncated_geometric",
+    "truncated_poisson",
 ]
