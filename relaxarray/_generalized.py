@@ -1,4 +1,4 @@
-r"""Generalized Gumbel-softmax (Joo, Kim, Kang & Moon 2020): a relaxation of any discrete
+r"""Generalized Gumbel-softmax (Joo, Kim, Shin & Moon 2020): a relaxation of any discrete
 distribution over a finite (or truncated) set of values."""
 
 from __future__ import annotations

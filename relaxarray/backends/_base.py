@@ -87,6 +87,27 @@ class Adapter:
         z = gen.standard_normal(shape, dtype=np_dtype)
         return self.xp.asarray(z, dtype=dtype, device=device)
 
+    def gamma(
+        self, rng: object, concentration: Array, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array:
+        r"""Standard gamma noise :math:`\mathrm{Gamma}(\alpha, 1)` of ``shape``, with
+        ``concentration`` broadcast to ``shape``; values are floored at ``tiny`` (never 0).
+
+        Backends with autodiff return samples differentiable in ``concentration``
+        (implicit reparameterisation gradients); this default draws with NumPy and has
+        none."""
+        import numpy as np
+
+        gen = self._numpy_generator(rng)
+        c = concentration
+        if hasattr(c, "to_device"):
+            c = c.to_device(self.xp.__array_namespace_info__().default_device())
+        c_np = np.from_dlpack(c) if hasattr(c, "__dlpack__") else np.asarray(c)
+        np_dtype = np.float32 if dtype == self.xp.float32 else np.float64
+        g = gen.standard_gamma(np.broadcast_to(c_np.astype(np.float64), shape)).astype(np_dtype)
+        g = np.maximum(g, np.finfo(np_dtype).smallest_normal)
+        return self.xp.asarray(g, dtype=dtype, device=device)
+
     def split(self, rng: object, num: int) -> list[object]:
         """Derive ``num`` independent generators or keys from a native ``rng``."""
         return list(self._numpy_generator(rng).spawn(num))

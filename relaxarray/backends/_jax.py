@@ -92,6 +92,15 @@ class JaxAdapter(Adapter):
         jax = _jax()
         return self._place(jax.random.normal(self._key(rng), shape, dtype=dtype), device)
 
+    def gamma(
+        self, rng: object, concentration: Array, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array:
+        # jax.random.gamma has implicit reparameterisation gradients
+        jax = _jax()
+        c = jax.numpy.broadcast_to(jax.numpy.asarray(concentration, dtype=dtype), shape)
+        g = jax.random.gamma(self._key(rng), c, shape, dtype=dtype)
+        return self._place(jax.numpy.maximum(g, jax.numpy.finfo(dtype).smallest_normal), device)
+
     def _place(self, x: Array, device: Any) -> Array:
         if device is None or isinstance(x, _jax().core.Tracer):
             return x

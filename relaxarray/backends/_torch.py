@@ -92,6 +92,16 @@ class TorchAdapter(Adapter):
         gen = self._generator(rng, device)
         return torch.randn(shape, generator=gen, dtype=dtype, device=device)
 
+    def gamma(
+        self, rng: object, concentration: Array, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array:
+        # torch._standard_gamma has implicit reparameterisation gradients
+        torch = _torch()
+        device = self._place(rng, device)
+        gen = self._generator(rng, device)
+        c = concentration.to(dtype=dtype, device=device).expand(shape).contiguous()
+        return torch._standard_gamma(c, generator=gen).clamp_min(torch.finfo(dtype).smallest_normal)
+
     def split(self, rng: object, num: int) -> list[object]:
         torch = _torch()
         assert isinstance(rng, torch.Generator)

@@ -8,11 +8,12 @@ from relaxarray.distributions._base import Distribution, kl_divergence, register
 from relaxarray.distributions._correlated import CorrelatedGates
 from relaxarray.distributions._gates import GaussianGate, HardConcrete
 from relaxarray.distributions._kumaraswamy import HardKumaraswamy, Kumaraswamy
-from relaxarray.distributions._simplex import InvertibleGaussian, LogisticNormal
+from relaxarray.distributions._simplex import Dirichlet, InvertibleGaussian, LogisticNormal
 from relaxarray.distributions._subset import GumbelTopK
 
 __all__ = [
     "CorrelatedGates",
+    "Dirichlet",
     "Distribution",
     "GaussianGate",
     "GumbelTopK",
