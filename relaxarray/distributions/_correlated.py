@@ -36,7 +36,8 @@ class CorrelatedGates(Distribution):
     :math:`\log\Phi(v) - \log\Phi(-v)` with ``erfc``.
 
     ``rsample`` gives the relaxed gates :math:`\tilde m` (differentiable in ``logits`` and
-    an array ``temperature``); ``hard_sample`` the binary gates :math:`m`.
+    an array ``temperature``; no gradient flows to ``correlation``, whose Cholesky factor
+    is treated as a constant); ``hard_sample`` the binary gates :math:`m`.
 
     Parameters
     ----------
