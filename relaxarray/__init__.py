@@ -10,7 +10,23 @@ from __future__ import annotations
 
 from relaxarray import estimators, random
 from relaxarray._bernoulli import relaxed_bernoulli, straight_through_bernoulli
+from relaxarray._decoupled import decoupled_st_gumbel_softmax
+from relaxarray._gates import (
+    gaussian_gate,
+    gaussian_gate_l0,
+    hard_concrete,
+    hard_concrete_gate,
+    hard_concrete_l0,
+    stochastic_times_smooth,
+)
+from relaxarray._generalized import (
+    generalized_gumbel_softmax,
+    truncated_binomial,
+    truncated_geometric,
+    truncated_poisson,
+)
 from relaxarray._gumbel import gumbel_max, gumbel_softmax
+from relaxarray._laplace_bridge import laplace_bridge, laplace_bridge_inverse
 from relaxarray._relax import (
     huber,
     log_softmax,
@@ -31,17 +47,28 @@ from relaxarray._reparam import (
     normal_rsample,
 )
 from relaxarray._straight_through import st_argmax, stop_gradient, straight_through
+from relaxarray._subset import gumbel_top_k
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "decoupled_st_gumbel_softmax",
     "estimators",
     "exponential_icdf",
+    "gaussian_gate",
+    "gaussian_gate_l0",
+    "generalized_gumbel_softmax",
     "gumbel_icdf",
     "gumbel_max",
     "gumbel_softmax",
+    "gumbel_top_k",
+    "hard_concrete",
+    "hard_concrete_gate",
+    "hard_concrete_l0",
     "huber",
     "inverse_cdf_sample",
+    "laplace_bridge",
+    "laplace_bridge_inverse",
     "log_softmax",
     "logistic_icdf",
     "logsumexp",
@@ -56,7 +83,11 @@ __all__ = [
     "softmax",
     "softplus",
     "st_argmax",
+    "stochastic_times_smooth",
     "stop_gradient",
     "straight_through",
     "straight_through_bernoulli",
+    "truncated_binomial",
+    "truncated_geometric",
+    "truncated_poisson",
 ]

@@ -104,6 +104,9 @@ def check_positive(
     if adapter is None or not adapter.is_concrete(value):
         return
     xp = adapter.xp
-    good = xp.isfinite(value) & ((value >= 0) if allow_zero else (value > 0))
-    if not bool(xp.all(good)):
+    good = xp.all(xp.isfinite(value) & ((value >= 0) if allow_zero else (value > 0)))
+    if not adapter.is_concrete(good):
+        # a concrete array closed over inside a trace (jax.jit) gives a traced result
+        return
+    if not bool(good):
         raise ValueError(f"{name} must be finite and {bound} everywhere")

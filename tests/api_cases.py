@@ -83,3 +83,18 @@ def _icdf(u: Any, loc: Any, scale: Any) -> Any:
 
 
 case("inverse_cdf_sample", _icdf, LOGITS, np.exp(Y), sample_shape=(2,))
+# -- gates, subsets and simplex relaxations ----------------------------------------------------
+case("hard_concrete", LOGITS)
+case("hard_concrete_l0", LOGITS, temperature=0.5)
+case("hard_concrete_gate", LOGITS)
+case("gaussian_gate", Y, sigma=0.5)
+case("gaussian_gate_l0", Y, sigma=0.5)
+case("stochastic_times_smooth", LOGITS)
+case("gumbel_top_k", LOGITS, 2, temperature=0.7)
+case("decoupled_st_gumbel_softmax", LOGITS, forward_temperature=0.5, backward_temperature=2.0)
+case("laplace_bridge", Y, np.exp(LOGITS / 4))
+case("laplace_bridge_inverse", np.exp(LOGITS / 2))
+case("generalized_gumbel_softmax", LOGITS, np.arange(5.0), temperature=0.7)
+case("truncated_poisson", Y[:, 0], size=6)
+case("truncated_geometric", Y[:, 0], size=6)
+case("truncated_binomial", Y[:, 0], total_count=4)

@@ -93,6 +93,27 @@ class Adapter:
         z = gen.standard_normal(shape, dtype=np_dtype)
         return self.xp.asarray(z, dtype=dtype, device=device)
 
+    def gamma(
+        self, rng: object, concentration: Array, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array:
+        r"""Standard gamma noise :math:`\mathrm{Gamma}(\alpha, 1)` of ``shape``, with
+        ``concentration`` broadcast to ``shape``; values are floored at ``tiny`` (never 0).
+
+        Backends with autodiff return samples differentiable in ``concentration``
+        (implicit reparameterisation gradients); this default draws with NumPy and has
+        none."""
+        import numpy as np
+
+        gen = self._numpy_generator(rng)
+        c = concentration
+        if hasattr(c, "to_device"):
+            c = c.to_device(self.xp.__array_namespace_info__().default_device())
+        c_np = np.from_dlpack(c) if hasattr(c, "__dlpack__") else np.asarray(c)
+        np_dtype = np.float32 if dtype == self.xp.float32 else np.float64
+        g = gen.standard_gamma(np.broadcast_to(c_np.astype(np.float64), shape)).astype(np_dtype)
+        g = np.maximum(g, np.finfo(np_dtype).smallest_normal)
+        return self.xp.asarray(g, dtype=dtype, device=device)
+
     def split(self, rng: object, num: int) -> list[object]:
         """Derive ``num`` independent streams from any ``rng`` this backend accepts.
 
@@ -221,6 +242,12 @@ class Adapter:
         raise NotImplementedError(f"the {self.name} backend has no automatic differentiation")
 
     def sigmoid(self, x: Array) -> Array | None:
+        """Fused logistic sigmoid with finite values and gradients, or ``None``."""
+        return None
+
+    def top_k_mask(self, x: Array, k: int, axis: int) -> Array | None:
+        """Exact k-hot mask (``x``'s dtype) of the ``k`` largest entries along ``axis``
+        (no gradient; exactly ``k`` ones even with ties), or ``None``."""
         return None
 
     def __repr__(self) -> str:

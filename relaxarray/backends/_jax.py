@@ -98,6 +98,15 @@ class JaxAdapter(Adapter):
             return self._place(portable, device)
         return self._place(jax.random.normal(self._key(rng), shape, dtype=dtype), device)
 
+    def gamma(
+        self, rng: object, concentration: Array, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array:
+        # jax.random.gamma has implicit reparameterisation gradients
+        jax = _jax()
+        c = jax.numpy.broadcast_to(jax.numpy.asarray(concentration, dtype=dtype), shape)
+        g = jax.random.gamma(self._key(rng), c, shape, dtype=dtype)
+        return self._place(jax.numpy.maximum(g, jax.numpy.finfo(dtype).smallest_normal), device)
+
     def _place(self, x: Array, device: Any) -> Array:
         if device is None or isinstance(x, _jax().core.Tracer):
             return x
@@ -151,3 +160,11 @@ class JaxAdapter(Adapter):
 
     def sigmoid(self, x: Array) -> Array | None:
         return _jax().nn.sigmoid(x)
+
+    def top_k_mask(self, x: Array, k: int, axis: int) -> Array | None:
+        jax = _jax()
+        jnp = jax.numpy
+        x = jnp.moveaxis(jax.lax.stop_gradient(x), axis, -1)
+        _, idx = jax.lax.top_k(x, k)
+        mask = jnp.put_along_axis(jnp.zeros_like(x), idx, 1.0, axis=-1, inplace=False)
+        return jnp.moveaxis(mask, -1, axis)

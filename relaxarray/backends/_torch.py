@@ -127,6 +127,16 @@ class TorchAdapter(Adapter):
         gen = self._generator(rng, device)
         return torch.randn(shape, generator=gen, dtype=dtype, device=device)
 
+    def gamma(
+        self, rng: object, concentration: Array, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array:
+        # torch._standard_gamma has implicit reparameterisation gradients
+        torch = _torch()
+        device = self._place(rng, device)
+        gen = self._generator(rng, device)
+        c = concentration.to(dtype=dtype, device=device).expand(shape).contiguous()
+        return torch._standard_gamma(c, generator=gen).clamp_min(torch.finfo(dtype).smallest_normal)
+
     def _split_native(self, rng: object, num: int) -> list[object]:
         torch = _torch()
         if not isinstance(rng, torch.Generator):
@@ -187,5 +197,12 @@ class TorchAdapter(Adapter):
 
     def huber(self, x: Array, y: Array, delta: float) -> Array | None:
         return _torch().nn.functional.huber_loss(x, y, reduction="none", delta=delta)
+
     def sigmoid(self, x: Array) -> Array | None:
         return _torch().sigmoid(x)
+
+    def top_k_mask(self, x: Array, k: int, axis: int) -> Array | None:
+        torch = _torch()
+        x = x.detach()
+        idx = torch.topk(x, k, dim=axis, sorted=False).indices
+        return torch.zeros_like(x).scatter_(axis, idx, 1.0)

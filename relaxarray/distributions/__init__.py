@@ -10,6 +10,7 @@ from relaxarray.distributions._concrete import (
     RelaxedBernoulli,
     RelaxedOneHotCategorical,
 )
+from relaxarray.distributions._correlated import CorrelatedGates
 from relaxarray.distributions._discrete import (
     Bernoulli,
     Categorical,
@@ -17,13 +18,26 @@ from relaxarray.distributions._discrete import (
     StraightThroughBernoulli,
     StraightThroughCategorical,
 )
+from relaxarray.distributions._gates import GaussianGate, HardConcrete
+from relaxarray.distributions._kumaraswamy import HardKumaraswamy, Kumaraswamy
 from relaxarray.distributions._normal import Normal
+from relaxarray.distributions._simplex import Dirichlet, InvertibleGaussian, LogisticNormal
+from relaxarray.distributions._subset import GumbelTopK
 
 __all__ = [
     "Bernoulli",
     "Categorical",
+    "CorrelatedGates",
+    "Dirichlet",
     "Distribution",
     "ExpRelaxedOneHotCategorical",
+    "GaussianGate",
+    "GumbelTopK",
+    "HardConcrete",
+    "HardKumaraswamy",
+    "InvertibleGaussian",
+    "Kumaraswamy",
+    "LogisticNormal",
     "Normal",
     "OneHotCategorical",
     "RelaxedBernoulli",

@@ -1,0 +1,92 @@
+"""Generalized Gumbel-softmax (Joo et al. 2020) and truncated support tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+import relaxarray as rx
+
+LP = np.log(np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]]))
+VALS = np.array([0.0, 1.0, 5.0])
+G = np.array([[0.0, 0.3, 2.0], [1.0, -0.5, 0.2]])
+
+
+@pytest.mark.parametrize("t", [0.3, 1.0])
+def test_values_match_reference(be, t):
+    soft = be.run(
+        lambda a, v, g: rx.generalized_gumbel_softmax(a, v, temperature=t, noise=g),
+        be.asarray(LP),
+        be.asarray(VALS),
+        be.asarray(G),
+    )
+    w = special.softmax((LP + G) / t, axis=-1)
+    np.testing.assert_allclose(be.to_numpy(soft), (w * VALS).sum(-1), rtol=1e-12)
+    hard = rx.generalized_gumbel_softmax(
+        be.asarray(LP), be.asarray(VALS), temperature=t, hard=True, noise=be.asarray(G)
+    )
+    np.testing.assert_allclose(be.to_numpy(hard), VALS[np.argmax(LP + G, -1)], rtol=1e-12)
+    if be.differentiable:
+        gs = be.grad(
+            lambda a: rx.generalized_gumbel_softmax(
+                a, be.asarray(VALS), temperature=t, noise=be.asarray(G)
+            ),
+            be.asarray(LP),
+        )
+        gh = be.grad(
+            lambda a: rx.generalized_gumbel_softmax(
+                a, be.asarray(VALS), temperature=t, hard=True, noise=be.asarray(G)
+            ),
+            be.asarray(LP),
+        )
+        np.testing.assert_allclose(be.to_numpy(gh), be.to_numpy(gs), rtol=1e-12)
+
+
+def test_poisson_table_and_hard_sample_mean(be):
+    rate = np.array([0.5, 3.0])
+    lp, v, dropped = rx.truncated_poisson(be.asarray(np.log(rate)), size=15)
+    np.testing.assert_allclose(
+        be.to_numpy(dropped), stats.poisson.sf(14, rate), rtol=1e-6, atol=1e-15
+    )
+    want = (
+        stats.poisson.logpmf(np.arange(15), rate[:, None])
+        - np.log(stats.poisson.cdf(14, rate))[:, None]
+    )
+    np.testing.assert_allclose(be.to_numpy(lp), want, rtol=1e-10)
+    n = 40_000
+    lpb = be.asarray(np.broadcast_to(be.to_numpy(lp), (n, 2, 15)).copy())
+    x = be.to_numpy(rx.generalized_gumbel_softmax(lpb, v, hard=True, rng=be.rng(1)))
+    np.testing.assert_array_less(np.abs(x.mean(0) - rate), 4 * np.sqrt(rate / n))
+
+
+def test_geometric_and_binomial_tables(be):
+    p = np.array([0.3, 0.8])
+    lp, _, dropped = rx.truncated_geometric(be.asarray(special.logit(p)), size=20)
+    np.testing.assert_allclose(be.to_numpy(dropped), (1 - p) ** 20, rtol=1e-6)
+    want = stats.geom.logpmf(np.arange(20) + 1, p[:, None]) - np.log1p(-((1 - p) ** 20))[:, None]
+    np.testing.assert_allclose(be.to_numpy(lp), want, rtol=1e-10)
+    lp, _, dropped = rx.truncated_binomial(be.asarray(special.logit(p)), total_count=7)
+    np.testing.assert_allclose(
+        be.to_numpy(lp), stats.binom.logpmf(np.arange(8), 7, p[:, None]), rtol=1e-10
+    )
+    assert np.all(be.to_numpy(dropped) < 1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_extremes(be, dtype):
+    lp = be.asarray(np.array([[-50.0, 50.0, 0.0], [0.0, -50.0, 50.0]]), dtype)
+    v = be.asarray(VALS, dtype)
+    g = be.asarray(G, dtype)
+    for t in (1e-3, 1.0, 1e3):
+        for hard in (False, True):
+            x = rx.generalized_gumbel_softmax(lp, v, temperature=t, hard=hard, noise=g)
+            assert x.dtype == getattr(be.xp, dtype) and np.all(np.isfinite(be.to_numpy(x)))
+            if be.differentiable:
+                gr = be.grad(
+                    lambda a, t=t, hard=hard: rx.generalized_gumbel_softmax(
+                        a, v, temperature=t, hard=hard, noise=g
+                    ),
+                    lp,
+                )
+                assert gr.dtype == getattr(be.xp, dtype) and np.all(np.isfinite(be.to_numpy(gr)))
