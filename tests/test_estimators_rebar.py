@@ -159,3 +159,37 @@ def test_relax_adapted_control_jax():
     var_reinforce = float(jnp.var(f(b) * (b - 0.5)))
     assert end < 0.5 * var_reinforce
     assert end < 0.5 * start
+
+
+@pytest.mark.parametrize("theta,eta,lam", [(0.3, 0.9, 0.5), (-1.2, 1.3, 0.2)])
+def test_rebar_bernoulli_matches_hand_derived_tucker_formula(theta, eta, lam):
+    # Independent check of the REBAR estimator against Tucker et al. (2017) written out by
+    # hand (conditional noise as in the authors' code, duvenaud/relax):
+    #   z = theta + logit u, b = H(z); z~ = theta + logit(w), w = 1 - p + v p (b = 1),
+    #   w = (1 - v')(1 - p) (b = 0; v' = v, our orientation of the same uniform);
+    #   g = [f(b) - eta f(s(z~))] (b - p) + eta d/dtheta f(s(z)) - eta d/dtheta f(s(z~)),
+    #   s(z) = sigmoid(z / lambda).
+    torch = pytest.importorskip("torch")
+    n, t = 2000, 0.45
+    noise = np.random.default_rng(0).uniform(size=(2, 1, n))
+    u, v = noise[0, 0], noise[1, 0]
+    p = _sig(theta)
+    z = theta + np.log(u) - np.log1p(-u)
+    b = (z > 0) * 1.0
+    w = np.where(b > 0, 1 - p + v * p, (1 - v) * (1 - p))
+    dw = -(1 - v) * p * (1 - p)
+    zt = theta + np.log(w) - np.log1p(-w)
+    dzt = 1 + dw / (w * (1 - w))
+
+    def f(s):
+        return (s - t) ** 2
+
+    def dc(zz):
+        s = _sig(zz / lam)
+        return eta * 2 * (s - t) * s * (1 - s) / lam
+
+    g_ref = (f(b) - eta * f(_sig(zt / lam))) * (b - p) + dc(z) - dc(zt) * dzt
+    x = torch.full((n,), theta, dtype=torch.float64, requires_grad=True)
+    out = est.rebar(f, x, eta=eta, temperature=lam, noise=torch.tensor(noise))
+    (g,) = torch.autograd.grad(out.sum(), x)
+    np.testing.assert_allclose(g.numpy(), g_ref, rtol=1e-9, atol=1e-12)

@@ -101,6 +101,47 @@ def test_gapped_st_gradient(be):
     assert np.argmax(pert) == np.argmax(d) and np.sort(pert)[-2] <= top - 1.0 + 1e-12
 
 
+@pytest.mark.parametrize("theta", [THETA, np.array([6.0, -1.0, 0.5, -3.0])])
+def test_gapped_st_p_gradient(be, theta):
+    # GST-p (Fan et al. 2022): gap kappa = -log(1 - pi_d) / pi_d, pi = softmax(theta).
+    s_num, temp = 12, 0.6
+    u = _u((s_num, 4), 7)
+    uu = be.asarray(u)
+    d = np.eye(4)[np.argmax(theta + gumbel_np(u), axis=-1)]
+    y = be.to_numpy(be.run(lambda t, x: est.gapped_st(t, gap="p", num_samples=s_num, noise=x),
+                           be.asarray(theta), uu))
+    np.testing.assert_array_equal(y, d)
+    g = be.grad(lambda t: est.gapped_st(t, temperature=temp, gap="p", num_samples=s_num,
+                                        noise=uu) * be.asarray(G_UP), be.asarray(theta))
+    top = theta.max()
+    expected = np.zeros(4)
+    kappas = []
+    for s in range(s_num):
+        pi_d = sm(theta)[np.argmax(d[s])]
+        kappa = -np.log(1 - pi_d) / pi_d
+        kappas.append(kappa)
+        pert = theta + d[s] * (top - theta) - (1 - d[s]) * np.maximum(theta - top + kappa, 0)
+        assert np.argmax(pert) == np.argmax(d[s])
+        assert np.sort(pert)[-2] <= top - kappa + 1e-12  # the gap holds
+        expected += jac(sm(pert / temp)) @ G_UP / temp
+    assert min(kappas) >= 1.0 and max(kappas) > 1.2  # gap depends on the sample
+    np.testing.assert_allclose(be.to_numpy(g), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_gapped_st_p_extremes_and_errors():
+    # pi_d -> 1 (gap capped, finite) and pi_d -> 0 (gap -> 1) stay finite.
+    torch = pytest.importorskip("torch")
+    x = torch.tensor([[80.0, 0.0, -80.0]], dtype=torch.float64, requires_grad=True)
+    for u in ([0.5, 0.5, 0.5], [1e-300, 1e-300, 1 - 1e-16]):
+        y = est.gapped_st(x, gap="p", noise=torch.tensor([u], dtype=torch.float64))
+        (g,) = torch.autograd.grad((y * torch.tensor([1.0, 2.0, 3.0])).sum(), x)
+        assert torch.isfinite(g).all()
+    with pytest.raises(ValueError, match="gap"):
+        est.gapped_st(THETA, gap="q", rng=0)
+    with pytest.raises(ValueError, match="gap"):
+        est.gapped_st(THETA, gap=-1.0, rng=0)
+
+
 def test_decoupled_st(be):
     u = _u(THETA.shape, 5)
     z = THETA + gumbel_np(u)

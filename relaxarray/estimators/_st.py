@@ -242,27 +242,38 @@ def gapped_st(
     /,
     *,
     temperature: Any = 1.0,
-    gap: float = 1.0,
+    gap: float | str = 1.0,
     axis: int = -1,
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
 ) -> Array:
-    r"""Gapped straight-through estimator, GST-1.0 (Fan et al. 2022).
+    r"""Gapped straight-through estimator, GST-1.0 and GST-p (Fan et al. 2022).
 
-    Value: the sample :math:`D`. Gradient: that of :math:`\operatorname{softmax}(
-    (\theta + \mathrm{sg}(m))/T)` for a deterministic perturbation :math:`m` that makes
-    :math:`D` the arg max with a gap: :math:`m_D = \max_j\theta_j - \theta_D` lifts the
-    sampled logit to the maximum, and every other logit is pushed down to at least
-    ``gap`` below it, :math:`m_i = -\max(0, \theta_i - \max_j \theta_j + \text{gap})`.
-    ``gap=1.0`` is GST-1.0. (The paper's GST-p gap schedule is not implemented.)
+    Value: the sample :math:`D` (index :math:`d`). Gradient: that of
+    :math:`\operatorname{softmax}((\theta + \mathrm{sg}(m))/T)` for a deterministic
+    perturbation :math:`m` that makes :math:`d` the arg max with a gap :math:`\kappa`:
+    :math:`m_d = \max_j\theta_j - \theta_d` lifts the sampled logit to the maximum, and
+    every other logit is pushed down to at least :math:`\kappa` below it,
+    :math:`m_i = -\max(0, \theta_i - \max_j \theta_j + \kappa)`, :math:`i \ne d`.
+
+    ``gap=1.0`` is GST-1.0 (:math:`\kappa = 1`). ``gap="p"`` is GST-p, whose gap depends on
+    the sampled category's probability :math:`\pi_d = \operatorname{softmax}(\theta)_d`:
+
+    .. math:: \kappa(\pi_d) = \frac{-\log(1 - \pi_d)}{\pi_d} \in [1, \infty),
+
+    large when the sample is confident (:math:`\pi_d\to1`) and 1 when it is unlikely.
+    :math:`\pi_d` is capped at :math:`1 - \epsilon` (``finfo(dtype).eps``) so the gap stays
+    finite. The perturbation follows the authors' reference implementation (``gst_mover``
+    in github.com/chijames/GST).
 
     Parameters
     ----------
     logits : array
     temperature : float or array
-    gap : float
-        The gap :math:`\ge 0` between the sampled logit and the others.
+    gap : float or "p"
+        The gap :math:`\kappa \ge 0` between the sampled logit and the others, or ``"p"``
+        for GST-p's probability-dependent gap.
     axis : int
 @NOISE@
 
@@ -272,15 +283,28 @@ def gapped_st(
     >>> from relaxarray import estimators as est
     >>> est.gapped_st(np.array([0.0, 60.0, 0.0]), rng=0)
     array([0., 1., 0.])
+    >>> est.gapped_st(np.array([0.0, 60.0, 0.0]), gap="p", rng=0)
+    array([0., 1., 0.])
     """
-    if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not gap >= 0:
-        raise ValueError(f"gap must be a non-negative number, got {gap!r}")
+    gap_p = isinstance(gap, str) and gap == "p"
+    if not gap_p and (
+        isinstance(gap, bool) or not isinstance(gap, (int, float)) or not gap >= 0
+    ):
+        raise ValueError(f"gap must be a non-negative number or 'p', got {gap!r}")
     xp, adapter, th, ax, _, d = _cat_setup(logits, axis, num_samples, rng, noise)
     check_temperature(temperature, adapter)
     t0 = adapter.stop_gradient(th)
     top = xp.max(t0, axis=ax, keepdims=True)
     lift = d * (top - t0)
-    push = -(1 - d) * xp.maximum(t0 - top + gap, xp.zeros_like(t0))
+    kappa: Any = gap
+    if gap_p:
+        pi = xp.sum(d * _softmax(xp, adapter, t0, ax), axis=ax, keepdims=True)
+        eps = xp.finfo(t0.dtype).eps
+        pi = xp.clip(pi, 0.0, 1.0 - eps)
+        small = pi < 1e-4
+        safe = xp.where(small, xp.full_like(pi, 0.5), pi)  # double where: no 0/0
+        kappa = xp.where(small, 1 + pi / 2, -xp.log1p(-safe) / safe)
+    push = -(1 - d) * xp.maximum(t0 - top + kappa, xp.zeros_like(t0))
     return straight_through(d, _softmax(xp, adapter, (th + lift + push) / temperature, ax))
 
 
