@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
+from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
+from relaxarray._sampling import get_noise, log_sigmoid, sigmoid, sigmoid_precise
 from relaxarray.backends._base import Adapter, Array, Namespace
 
 __all__ = [
@@ -25,26 +26,9 @@ __all__ = [
 
 
 # -- private helpers shared by the gate and subset modules ------------------------------------
-def _sigmoid(xp: Namespace, adapter: Adapter, x: Array) -> Array:
-    """Logistic sigmoid with finite values and gradients for every finite input.
-
-    The adapter's fused kernel where there is one, else ``0.5 + 0.5 tanh(x / 2)``: no
-    overflow, no ``inf * 0`` in the backward pass.
-    """
-    fast = adapter.sigmoid(x)
-    if fast is not None:
-        return fast
-    return 0.5 + 0.5 * xp.tanh(0.5 * x)
-
-
-def _log_sigmoid(xp: Namespace, x: Array) -> Array:
-    r""":math:`\log\sigma(x) = -\log(1 + e^{-x})`, exact in both tails."""
-    return -xp.logaddexp(xp.zeros_like(x), -x)
-
-
-def _sigmoid_precise(xp: Namespace, x: Array) -> Array:
-    """Sigmoid with full relative precision in the lower tail (for probabilities)."""
-    return xp.exp(_log_sigmoid(xp, x))
+_sigmoid = sigmoid
+_log_sigmoid = log_sigmoid
+_sigmoid_precise = sigmoid_precise
 
 
 def _std_normal_cdf(xp: Namespace, adapter: Adapter, x: Array) -> Array:
@@ -61,32 +45,11 @@ def _resolve_noise(
     like: Array,
     kind: str,
 ) -> Array:
-    """Return the base noise: ``noise`` as given, or ``kind`` noise of ``shape`` from ``rng``.
-
-    ``kind`` is ``"uniform"`` (in ``[tiny, 1)``), ``"normal"`` or ``"gumbel"``.
-    """
-    if noise is not None and rng is not None:
-        raise ValueError("pass either rng= or noise=, not both")
-    if noise is None and rng is None:
-        raise ValueError(
-            "pass rng= (an int seed, a native generator or a JAX key) or noise= (the base noise)"
-        )
-    if noise is not None:
-        as_float_array(noise, "noise", xp)
-        try:
-            xp.broadcast_shapes(tuple(noise.shape), shape)
-        except (ValueError, RuntimeError) as exc:
-            raise ValueError(
-                f"noise of shape {tuple(noise.shape)} does not broadcast with the "
-                f"parameters' shape {shape}"
-            ) from exc
-        return noise
-    if kind == "normal":
-        return adapter.normal(rng, shape, like.dtype, device(like))
-    u = adapter.uniform(rng, shape, like.dtype, device(like))
-    if kind == "gumbel":
-        return -xp.log(-xp.log(u))
-    return u
+    """Base noise of ``shape`` (``uniform``, ``normal`` or ``gumbel``): see :func:`get_noise`."""
+    return get_noise(
+        xp, adapter, rng=rng, noise=noise, sample_shape=(), batch_shape=shape, like=like,
+        kind=kind,
+    )
 
 
 def _check_stretch(stretch: Any) -> tuple[float, float]:

@@ -12,7 +12,7 @@ from typing import Any
 from relaxarray._namespace import array_namespace, as_float_array, device
 from relaxarray.backends._base import Adapter, Array, Namespace, shape_tuple
 
-__all__ = ["get_noise", "log_sigmoid", "sigmoid"]
+__all__ = ["batch_of", "get_noise", "log_sigmoid", "sigmoid", "sigmoid_precise", "softplus"]
 
 
 def get_noise(
@@ -25,10 +25,15 @@ def get_noise(
     batch_shape: tuple[int, ...],
     like: Array,
     kind: str = "uniform",
+    name: str = "noise",
 ) -> Array:
     """Return the base noise: drawn from ``rng`` or checked from ``noise``.
 
-    ``kind`` is ``"uniform"`` (values in ``[tiny, 1)``) or ``"normal"``.
+    ``kind`` is ``"uniform"`` (values in ``[tiny, 1)``), ``"normal"`` or ``"gumbel"``
+    (``-log(-log u)`` of uniform noise). This is the one place every sampler, gate and
+    estimator resolves ``rng=``/``noise=``: exactly one of them; drawn noise has the full
+    shape ``sample_shape + batch_shape``; given noise must already include the whole batch
+    (no noise shared across batch entries) and is used in ``like``'s dtype.
     """
     if noise is None and rng is None:
         raise ValueError(
@@ -42,15 +47,16 @@ def get_noise(
         shape = sshape + tuple(batch_shape)
         if kind == "normal":
             return adapter.normal(rng, shape, like.dtype, device(like))
-        return adapter.uniform(rng, shape, like.dtype, device(like))
+        u = adapter.uniform(rng, shape, like.dtype, device(like))
+        return -xp.log(-xp.log(u)) if kind == "gumbel" else u
     if sshape:
         raise ValueError(
             "sample_shape cannot be combined with noise=: the noise's shape is the sample's "
             "shape (sample_shape + batch_shape)"
         )
     if array_namespace(noise, like) is not xp:
-        raise TypeError("noise must come from the same array library as the parameters")
-    as_float_array(noise, "noise", xp)
+        raise TypeError(f"{name} must come from the same array library as the parameters")
+    as_float_array(noise, name, xp)
     nshape = tuple(noise.shape)
     try:
         full = tuple(xp.broadcast_shapes(nshape, tuple(batch_shape)))
@@ -58,24 +64,32 @@ def get_noise(
         full = None
     if full != nshape:
         raise ValueError(
-            f"noise must have the sample's full shape (sample_shape + {tuple(batch_shape)}), "
+            f"{name} must have the sample's full shape (sample_shape + {tuple(batch_shape)}), "
             f"got shape {nshape}; draw independent noise for every batch entry"
         )
-    return noise
+    return noise if noise.dtype == like.dtype else xp.astype(noise, like.dtype)
 
 
 def sigmoid(xp: Namespace, adapter: Adapter, x: Array) -> Array:
-    """Logistic sigmoid without overflow (fused kernel where the adapter has one)."""
+    """Logistic sigmoid with finite values and gradients for every finite input.
+
+    The adapter's fused kernel where there is one, else :func:`sigmoid_precise` (full
+    relative precision in both tails, no overflow, no branch).
+    """
     fast = adapter.sigmoid(x)
     if fast is not None:
         return fast
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return sigmoid_precise(xp, x)
 
 
 def log_sigmoid(xp: Namespace, x: Array) -> Array:
     r""":math:`\log\sigma(x) = -\mathrm{softplus}(-x)`, finite for every finite ``x``."""
     return -xp.logaddexp(xp.zeros_like(x), -x)
+
+
+def sigmoid_precise(xp: Namespace, x: Array) -> Array:
+    """Sigmoid with full relative precision in the lower tail (for probabilities)."""
+    return xp.exp(log_sigmoid(xp, x))
 
 
 def softplus(xp: Namespace, x: Array) -> Array:

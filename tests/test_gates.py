@@ -359,3 +359,16 @@ def test_stochastic_times_smooth_mean(be):
     # E[h] = p^2, Var[h] = p^2 (1 - p) p^0 ... <= p^2 / 4 bound -> 4 sigma with sd <= 0.5
     np.testing.assert_allclose(h.mean(0), p**2, atol=4 * 0.5 / np.sqrt(n))
     np.testing.assert_allclose((h > 0).mean(0), p, atol=4 * 0.5 / np.sqrt(n))
+
+
+def test_noise_shared_across_the_batch_is_refused() -> None:
+    """One noise draw broadcast over a batch is a classic bug: every entry must get its own."""
+    import relaxarray as rx
+
+    log_alpha = np.zeros((4, 3))
+    with pytest.raises(ValueError, match="full shape"):
+        rx.hard_concrete(log_alpha, noise=np.full((3,), 0.5))
+    with pytest.raises(ValueError, match="full shape"):
+        rx.gumbel_top_k(log_alpha, 1, noise=np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="exactly one of rng= or noise="):
+        rx.gaussian_gate(log_alpha)

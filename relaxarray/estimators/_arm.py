@@ -21,6 +21,7 @@ is never larger. The value returned is :math:`\frac1S\sum_s \tfrac12(f(b_s) + f(
 
 from __future__ import annotations
 
+from relaxarray._sampling import log_sigmoid
 from relaxarray.backends._base import Array
 from relaxarray.estimators._common import (
     EstimatorResult,
@@ -29,7 +30,6 @@ from relaxarray.estimators._common import (
     evaluate,
     expand_to,
     fill_doc,
-    log_sigmoid,
     prepare,
     sigmoid,
     sum_to,

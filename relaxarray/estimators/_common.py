@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from relaxarray._namespace import as_float_array, check_axis, device, namespace_and_adapter
+from relaxarray._sampling import get_noise, log_sigmoid, sigmoid_precise
 from relaxarray.backends._base import Adapter, Array, Namespace
 
 __all__ = [
@@ -135,14 +136,9 @@ def fill_doc(**parts: str) -> Callable[[F], F]:
 # -- sampling from uniform noise -------------------------------------------------------------
 
 
-def log_sigmoid(xp: Namespace, x: Array) -> Array:
-    """:math:`\\log \\sigma(x) = \\min(x, 0) - \\log(1 + e^{-|x|})`, finite for every finite x."""
-    return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
-
-
 def sigmoid(xp: Namespace, x: Array) -> Array:
-    """The logistic function, stable for large ``|x|``."""
-    return xp.exp(log_sigmoid(xp, x))
+    """The logistic function with full relative precision in both tails."""
+    return sigmoid_precise(xp, x)
 
 
 def bernoulli_from_uniform(u: Array, logits: Array, /) -> Array:
@@ -225,23 +221,24 @@ def prepare(
             raise TypeError(f"num_samples must be an int, got {type(num_samples).__name__}")
         if num_samples < min_samples:
             raise ValueError(f"num_samples must be >= {min_samples}, got {num_samples}")
-        shape = (num_samples, *logits.shape)
-        u = adapter.uniform(rng, shape, logits.dtype, device(logits))
-    else:
-        if rng is not None:
-            raise ValueError("pass either rng or noise, not both")
-        namespace_and_adapter(logits, noise)
-        as_float_array(noise, "noise", xp)
-        if noise.ndim != logits.ndim + 1 or tuple(noise.shape[1:]) != tuple(logits.shape):
-            raise ValueError(
-                "noise must have shape (num_samples, *logits.shape) = "
-                f"(n, {', '.join(map(str, logits.shape))}), got {tuple(noise.shape)}"
-            )
+    elif noise.ndim != logits.ndim + 1 or tuple(noise.shape[1:]) != tuple(logits.shape):
+        raise ValueError(
+            "noise must have shape (num_samples, *logits.shape) = "
+            f"(n, {', '.join(map(str, logits.shape))}), got {tuple(noise.shape)}"
+        )
+    u = get_noise(
+        xp,
+        adapter,
+        rng=rng,
+        noise=noise,
+        sample_shape=(num_samples,) if noise is None else (),
+        batch_shape=tuple(logits.shape),
+        like=logits,
+    )
+    if noise is not None:
         if noise.shape[0] < min_samples:
             raise ValueError(f"noise must hold at least {min_samples} samples on axis 0")
-        u = adapter.stop_gradient(noise)
-        if u.dtype != logits.dtype:
-            u = xp.astype(u, logits.dtype)
+        u = adapter.stop_gradient(u)
     return Prepared(xp, adapter, logits, categorical, ax, u)
 
 

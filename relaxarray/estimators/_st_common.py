@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._namespace import as_float_array, check_axis, check_positive, device
+from relaxarray._namespace import check_axis, check_positive, device
 from relaxarray._relax import _logsumexp
+from relaxarray._sampling import get_noise
 from relaxarray.backends._base import Adapter, Array, Namespace
 
 
@@ -33,16 +34,15 @@ def uniform_noise(
     noise: Array | None,
     name: str = "noise",
 ) -> Array:
-    """Uniform ``[tiny, 1)`` noise of ``shape`` from ``rng``, or the caller's ``noise``."""
-    if noise is None:
-        return adapter.uniform(rng, shape, like.dtype, device(like))
-    if rng is not None:
-        raise ValueError("pass either rng or noise, not both")
-    as_float_array(noise, name, xp)
-    if tuple(noise.shape) != tuple(shape):
+    """Uniform ``[tiny, 1)`` noise of ``shape`` from ``rng``, or the caller's ``noise``
+    (exactly ``shape``; no gradient flows into it)."""
+    u = get_noise(
+        xp, adapter, rng=rng, noise=noise, sample_shape=(), batch_shape=shape, like=like,
+        name=name,
+    )
+    if noise is not None and tuple(noise.shape) != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(noise.shape)}")
-    u = adapter.stop_gradient(noise)
-    return xp.astype(u, like.dtype) if u.dtype != like.dtype else u
+    return adapter.stop_gradient(u)
 
 
 def check_temperature(temperature: Any, adapter: Adapter, name: str = "temperature") -> None:
