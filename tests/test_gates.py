@@ -363,12 +363,10 @@ def test_stochastic_times_smooth_mean(be):
 
 def test_noise_shared_across_the_batch_is_refused() -> None:
     """One noise draw broadcast over a batch is a classic bug: every entry must get its own."""
-    import relaxarray as rx
-
     log_alpha = np.zeros((4, 3))
     with pytest.raises(ValueError, match="full shape"):
         rx.hard_concrete(log_alpha, noise=np.full((3,), 0.5))
     with pytest.raises(ValueError, match="full shape"):
         rx.gumbel_top_k(log_alpha, 1, noise=np.zeros((1, 3)))
-    with pytest.raises(ValueError, match="exactly one of rng= or noise="):
+    with pytest.raises(ValueError, match="got neither"):
         rx.gaussian_gate(log_alpha)
