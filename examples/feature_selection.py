@@ -233,7 +233,8 @@ def main() -> int:
     print(f"\nran in {time.perf_counter() - start:.1f} s")
 
     if args.plot:
-        save_plot(args.plot, names, gates, open_probability(model), n_real, args.gate, args.lam, sweep)
+        save_plot(args.plot, names, gates, open_probability(model), n_real, args.gate,
+                  args.lam, sweep)
         print(f"wrote {args.plot}")
     return 0
 
