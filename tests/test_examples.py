@@ -7,6 +7,7 @@ estimated gradients agreeing with the closed form within a stated statistical to
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -33,7 +34,7 @@ def run_example(name: str, *args: str) -> str:
 
 def test_every_example_has_a_test() -> None:
     tested = {"temperature_and_reparameterisation.py", "discrete_vae_torch.py",
-              "discrete_vae_jax.py"}
+              "discrete_vae_jax.py", "feature_selection.py"}
     scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
     assert scripts <= tested | _tested_elsewhere(), (
         f"examples without a test here: {sorted(scripts - tested - _tested_elsewhere())}"
@@ -164,3 +165,49 @@ def test_discrete_vae(script: str, framework: str, estimator: str, tmp_path: Pat
     for name in ("reconstructions.png", "samples.png"):
         data = (tmp_path / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
+
+
+# -- feature selection with L0 gates (torch) --------------------------------------------------
+
+
+@pytest.mark.parametrize("gate", ["hard-concrete", "gaussian"])
+def test_feature_selection(gate: str, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "gates.png"
+    out = run_example("feature_selection.py", "--gate", gate, "--plot", str(plot))
+    m = re.search(r"noise features closed: (\d+) of (\d+)", out)
+    assert m is not None, out
+    closed, n_noise = int(m.group(1)), int(m.group(2))
+    assert n_noise == 30 and closed >= 27, out  # at least 90% of the noise gates closed
+    m = re.search(r"lam = \S+: (\d+) of 60 features selected", out)
+    assert m is not None, out
+    # A real selection: a few features survive, not none and not most of them.
+    assert 2 <= int(m.group(1)) <= 20, out
+    survivors = re.findall(r"^  (.+?)\s+(\d\.\d{3})$", out, flags=re.MULTILINE)
+    assert len(survivors) == int(m.group(1))
+    assert all(not name.startswith("noise") for name, _ in survivors[:3]), out
+
+    def acc(label: str) -> float:
+        found = re.search(label + r".*?: +(\d\.\d+)", out)
+        assert found is not None, (label, out)
+        return float(found.group(1))
+
+    all_features = acc("all 60 features")
+    # The gated model with its test-time gates, and a refit on the selected features,
+    # within 3 points (5 of the 169 test examples) of logistic regression on all 60
+    # columns; a model whose gates close useful features falls far below (~0.63, the
+    # majority class, when all close).
+    assert acc("gated model") >= all_features - 0.03, out
+    assert acc("refit on the selected") >= all_features - 0.03, out
+    assert all_features > 0.9
+    rows = _table(out, 5)
+    lams = [float(r[0]) for r in rows]
+    kept = [int(r[1]) for r in rows]
+    assert lams == sorted(lams) and len(lams) == 3, out
+    # A larger L0 weight keeps fewer features.
+    assert all(a >= b for a, b in itertools.pairwise(kept)), out
+    assert kept[-1] < kept[0], out
+    data = plot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
