@@ -40,7 +40,27 @@ def _mixed(xp: Namespace, value: Array, log_p0: Array, log_p1: Array, log_c: Arr
     return xp.where(value == 0.0, log_p0, out)
 
 
-class HardConcrete(Distribution):
+class RectifiedGate(Distribution):
+    """Base of the stretched-and-rectified gates: point masses at exactly 0 and 1.
+
+    A subclass supplies ``_log_masses() -> (log P(gate = 0), log P(gate = 1))``.
+    """
+
+    def _log_masses(self) -> tuple[Array, Array]:
+        raise NotImplementedError
+
+    @property
+    def prob_zero(self) -> Array:
+        """Probability that the gate is exactly 0."""
+        return self.xp.exp(self._log_masses()[0])
+
+    @property
+    def prob_one(self) -> Array:
+        """Probability that the gate is exactly 1."""
+        return self.xp.exp(self._log_masses()[1])
+
+
+class HardConcrete(RectifiedGate):
     r"""Hard concrete distribution (Louizos, Welling & Kingma 2018).
 
     :math:`z = \min(1, \max(0, s(\zeta - \gamma) + \gamma))` with
@@ -116,16 +136,6 @@ class HardConcrete(Distribution):
         log_p0 = _log_sigmoid(xp, t * math.log(-gamma / zeta) - self.log_alpha)
         log_p1 = _log_sigmoid(xp, self.log_alpha - t * math.log((1.0 - gamma) / (zeta - 1.0)))
         return log_p0, log_p1
-
-    @property
-    def prob_zero(self) -> Array:
-        """:math:`P(z = 0)`."""
-        return self.xp.exp(self._log_masses()[0])
-
-    @property
-    def prob_one(self) -> Array:
-        """:math:`P(z = 1)`."""
-        return self.xp.exp(self._log_masses()[1])
 
     @property
     def expected_l0(self) -> Array:

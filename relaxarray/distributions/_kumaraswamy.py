@@ -21,7 +21,7 @@ from relaxarray._namespace import (
 )
 from relaxarray.backends._base import Array, Namespace
 from relaxarray.distributions._base import Distribution
-from relaxarray.distributions._gates import _mixed
+from relaxarray.distributions._gates import RectifiedGate, _mixed
 
 __all__ = ["HardKumaraswamy", "Kumaraswamy"]
 
@@ -148,7 +148,7 @@ class Kumaraswamy(Distribution):
         return (1.0 - 1.0 / self.b) + (1.0 - 1.0 / self.a) * h_b - xp.log(self.a * self.b)
 
 
-class HardKumaraswamy(Distribution):
+class HardKumaraswamy(RectifiedGate):
     r"""HardKuma gate (Bastings et al. 2019): a stretched and rectified Kumaraswamy.
 
     :math:`k \sim \mathrm{Kuma}(a, b)`, :math:`t = l + (r - l) k`,
@@ -213,16 +213,6 @@ class HardKumaraswamy(Distribution):
         log_p0 = _log1mexp(xp, self.b * _log1mexp(xp, self.a * math.log(x0)))
         log_p1 = self.b * _log1mexp(xp, self.a * math.log(x1))
         return log_p0, log_p1
-
-    @property
-    def prob_zero(self) -> Array:
-        """:math:`P(h = 0)`."""
-        return self.xp.exp(self._log_masses()[0])
-
-    @property
-    def prob_one(self) -> Array:
-        """:math:`P(h = 1)`."""
-        return self.xp.exp(self._log_masses()[1])
 
     @property
     def expected_l0(self) -> Array:
