@@ -104,8 +104,12 @@ def softplus(x: Array, /, *, beta: float = 1.0) -> Array:
     xp, adapter = namespace_and_adapter(x, beta)
     as_float_array(x, "x", xp)
     check_positive(beta, "beta", adapter)
-    if isinstance(beta, (int, float)) and beta == 1:
-        return xp.logaddexp(xp.zeros_like(x), x)
+    if isinstance(beta, (int, float)):
+        fast = adapter.softplus(x, float(beta))
+        if fast is not None:
+            return fast
+        if beta == 1:
+            return xp.logaddexp(xp.zeros_like(x), x)
     return xp.logaddexp(xp.zeros_like(x), x * beta) / beta
 
 

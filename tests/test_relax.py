@@ -128,6 +128,15 @@ def test_fused_kernels_match_the_core(be: Backend) -> None:
                  rtol=1e-13)
     assert_close(_logsumexp(be.xp, adapter, x, 0, False),
                  be.to_numpy(_logsumexp(be.xp, core, x, 0, False)), be, rtol=1e-13)
+    edges = be.asarray(np.array([-50.0, -1.0, 0.0, 1e-3, 19.0, 21.0, 39.0, 41.0, 1e4]))
+    for beta in (0.5, 1.0, 3.0):
+        fused = adapter.softplus(edges, beta)
+        if fused is not None:
+            want = np.logaddexp(0.0, beta * be.to_numpy(edges)) / beta
+            assert_close(fused, want, be, rtol=1e-15)
+            if be.differentiable:
+                g = be.grad(lambda v, b=beta: adapter.softplus(v, b), edges)
+                assert_close(g, 1.0 / (1.0 + np.exp(-beta * be.to_numpy(edges))), be, rtol=1e-15)
     y = be.asarray(np.random.default_rng(4).normal(size=(4, 6)) * 3)
     for delta in (0.5, 1.0, 2.0):
         fused = adapter.huber(x, y, delta)

@@ -217,6 +217,10 @@ class Adapter:
         """Elementwise Huber loss of same-shape, same-dtype ``x`` and ``y``."""
         return None
 
+    def softplus(self, x: Array, beta: float) -> Array | None:
+        """``log(1 + exp(beta x)) / beta`` to full precision in ``x``'s dtype."""
+        return None
+
     # -- conversion and differentiation (used by relaxarray.testing) -------------------
     def from_numpy(self, a: Any, device: Any) -> Array:
         """A NumPy array as an array of this namespace on ``device`` (dtype kept)."""

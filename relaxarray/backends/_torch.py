@@ -198,6 +198,13 @@ class TorchAdapter(Adapter):
     def huber(self, x: Array, y: Array, delta: float) -> Array | None:
         return _torch().nn.functional.huber_loss(x, y, reduction="none", delta=delta)
 
+    def softplus(self, x: Array, beta: float) -> Array | None:
+        # torch returns x itself above the threshold; log1p(exp(-t)) is below half an ulp
+        # of t for t = 20 in float32 but not in float64, where 40 is needed.
+        torch = _torch()
+        threshold = 40.0 if x.dtype == torch.float64 else 20.0
+        return torch.nn.functional.softplus(x, beta=beta, threshold=threshold)
+
     def sigmoid(self, x: Array) -> Array | None:
         return _torch().sigmoid(x)
 
