@@ -6,11 +6,16 @@ from typing import Any
 
 from relaxarray.backends._base import Adapter, Array
 
+_MODULE: list[Any] = []
+
 
 def _cupy() -> Any:
-    import cupy
+    """The cupy module, imported on first use (not at relaxarray's import)."""
+    if not _MODULE:
+        import cupy
 
-    return cupy
+        _MODULE.append(cupy)
+    return _MODULE[0]
 
 
 class CupyAdapter(Adapter):

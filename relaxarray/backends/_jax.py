@@ -13,10 +13,16 @@ _NO_KEY = (
 )
 
 
-def _jax() -> Any:
-    import jax
+_MODULE: list[Any] = []
 
-    return jax
+
+def _jax() -> Any:
+    """The jax module, imported on first use (not at relaxarray's import)."""
+    if not _MODULE:
+        import jax
+
+        _MODULE.append(jax)
+    return _MODULE[0]
 
 
 _registered: set[type] = set()

@@ -7,11 +7,16 @@ from typing import Any
 
 from relaxarray.backends._base import Adapter, Array, Bwd, Fwd, Uint32Ops
 
+_MODULE: list[Any] = []
+
 
 def _torch() -> Any:
-    import torch
+    """The torch module, imported on first use (not at relaxarray's import)."""
+    if not _MODULE:
+        import torch
 
-    return torch
+        _MODULE.append(torch)
+    return _MODULE[0]
 
 
 _MASK32 = 0xFFFFFFFF
