@@ -233,7 +233,8 @@ def soft_argmax(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array
     xp, adapter, z, axis = _prepare(x, temperature, axis)
     p = _softmax(xp, adapter, z, axis)
     if axis == x.ndim - 1:  # a matrix-vector product: one kernel instead of two
-        return xp.matmul(p, xp.arange(x.shape[axis], dtype=x.dtype, device=device(x)))
+        # the ``@`` operator (standard) skips array-api-compat's matmul wrapper
+        return p @ xp.arange(x.shape[axis], dtype=x.dtype, device=device(x))
     return xp.sum(p * _index_vector(xp, x, axis), axis=axis)
 
 
