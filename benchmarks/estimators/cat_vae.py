@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from common import progress, table
+from common import numpy_grads_from_jax, progress, table
 
 import relaxarray as ra
 from relaxarray import estimators as est
@@ -117,14 +117,7 @@ def make_jax(name: str) -> Callable[[dict[str, np.ndarray], np.ndarray], dict[st
 
     jax.config.update("jax_enable_x64", True)
     g = jax.jit(jax.grad(lambda jp, x, key: neg_elbo_loss(jnp, jp, x, name, key)))
-    state = {"key": jax.random.key(0)}
-
-    def grads(p: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
-        state["key"], k = jax.random.split(state["key"])
-        out = g({kk: jnp.asarray(v) for kk, v in p.items()}, jnp.asarray(x), k)
-        return {kk: np.asarray(v) for kk, v in out.items()}
-
-    return grads
+    return numpy_grads_from_jax(g)
 
 
 def heldout_neg_elbo(p: dict[str, np.ndarray], x: np.ndarray, samples: int = 100) -> float:

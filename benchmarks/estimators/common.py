@@ -48,3 +48,23 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(fmt(x) for x in r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def numpy_grads_from_jax(grad_fn: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
+    """NumPy-in, NumPy-out wrapper of a jitted JAX gradient ``grad_fn(params, x, key)``.
+
+    The wrapper carries its own key stream (split once per call), so the training loops
+    of the VAE benchmarks can stay NumPy code shared by every backend.
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    state = {"key": jax.random.key(0)}
+
+    def grads(p: dict[str, Any], x: Any) -> dict[str, Any]:
+        state["key"], k = jax.random.split(state["key"])
+        out = grad_fn({kk: jnp.asarray(v) for kk, v in p.items()}, jnp.asarray(x), k)
+        return {kk: np.asarray(v) for kk, v in out.items()}
+
+    return grads

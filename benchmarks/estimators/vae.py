@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from common import progress, table
+from common import numpy_grads_from_jax, progress, table
 
 from relaxarray import estimators as est
 
@@ -116,14 +116,7 @@ def make_jax(stem: str, kw: dict[str, Any]) -> Any:
         return -sur(f, enc, rng=key, **kw).mean()
 
     g = jax.jit(jax.grad(loss))
-    state = {"key": jax.random.key(0)}
-
-    def grads(p: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
-        state["key"], k = jax.random.split(state["key"])
-        out = g({kk: jnp.asarray(v) for kk, v in p.items()}, jnp.asarray(x), k)
-        return {kk: np.asarray(v) for kk, v in out.items()}
-
-    return grads
+    return numpy_grads_from_jax(g)
 
 
 def elbo(p: dict[str, np.ndarray], x: np.ndarray, samples: int = 20) -> float:
