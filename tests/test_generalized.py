@@ -90,3 +90,31 @@ def test_extremes(be, dtype):
                     lp,
                 )
                 assert gr.dtype == getattr(be.xp, dtype) and np.all(np.isfinite(be.to_numpy(gr)))
+
+
+def test_soft_gradient_matches_finite_differences(be):
+    if not be.differentiable:
+        pytest.skip("no autodiff")
+    t = 0.7
+    w = np.linspace(-1.0, 2.0, LP.shape[0]) if LP.ndim > 1 else np.array(1.0)
+
+    def ref(lp):
+        probs = special.softmax((lp + G) / t, axis=-1)
+        return ((probs * VALS).sum(-1) * w).sum()
+
+    got = be.to_numpy(
+        be.grad(
+            lambda a: rx.generalized_gumbel_softmax(
+                a, be.asarray(VALS), temperature=t, noise=be.asarray(G)
+            )
+            * be.asarray(w),
+            be.asarray(LP),
+        )
+    )
+    h = 1e-6
+    fd = np.zeros_like(LP)
+    for i in np.ndindex(LP.shape):
+        e = np.zeros_like(LP)
+        e[i] = h
+        fd[i] = (ref(LP + e) - ref(LP - e)) / (2 * h)
+    np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-9)
