@@ -6,8 +6,8 @@ pseudo-random bits with 20 rounds of add / rotate / xor on 32-bit words. Because
 output is a pure function of ``(key, counter)``, the same key gives the same bits on
 every backend; this module is that function, written once over a small set of 32-bit
 word operations (:class:`relaxarray.backends.Uint32Ops`) that each adapter supplies
-(native ``uint32`` on NumPy, JAX, CuPy and array-api-strict; ``int64`` lanes masked to
-32 bits on torch, which lacks most ``uint32`` operations).
+(native ``uint32`` on NumPy, JAX, CuPy and array-api-strict; on torch, which lacks most
+``uint32`` operations, the bit patterns in ``int32`` lanes, whose addition wraps alike).
 
 The stream
 ----------

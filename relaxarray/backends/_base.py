@@ -263,7 +263,7 @@ class Uint32Ops:
 
     Words are arrays of ``xp.uint32`` on ``device``; additions wrap modulo ``2**32``.
     An adapter whose framework lacks ``uint32`` arithmetic returns a subclass with
-    another representation (torch: ``int64`` lanes masked to 32 bits). Scalars passed
+    another representation (torch: the bit patterns in ``int32`` lanes). Scalars passed
     to :meth:`add` and :meth:`words` are Python ints in ``[0, 2**32)``.
     """
 

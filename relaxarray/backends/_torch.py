@@ -19,30 +19,45 @@ def _torch() -> Any:
     return _MODULE[0]
 
 
-_MASK32 = 0xFFFFFFFF
+class Int32LaneOps(Uint32Ops):
+    """32-bit words held as the bit patterns of ``int32`` lanes.
 
-
-class Int64LaneOps(Uint32Ops):
-    """32-bit words held in ``int64`` lanes, masked to 32 bits after every add.
-
-    torch lacks most ``uint32`` arithmetic (add, shifts, xor on CPU and CUDA), so the
-    portable Threefry stream runs on ``int64`` tensors whose values stay in
-    ``[0, 2**32)``: a sum is masked with ``& 0xFFFFFFFF``, a left shift by ``r < 32`` of
-    a value below ``2**32`` stays below ``2**63`` and is masked likewise.
+    torch lacks most ``uint32`` arithmetic (add, shifts on CPU and CUDA), but two's
+    complement ``int32`` addition wraps modulo ``2**32`` exactly as ``uint32`` addition
+    does, and xor and left shifts act on the same bits. Only right shifts differ (they
+    are arithmetic on ``int32``), so they are masked to a logical shift. A word ``w``
+    in ``[2**31, 2**32)`` is stored as ``w - 2**32``.
     """
 
     def __init__(self, xp: Any, device: Any) -> None:
         super().__init__(xp, device)
-        self.dtype = _torch().int64
+        self.dtype = _torch().int32
+
+    @staticmethod
+    def _signed(value: int) -> int:
+        return value - (1 << 32) if value >= (1 << 31) else value
 
     def _scalar(self, value: int) -> Array:
-        return value
+        return self._signed(value)
+
+    def iota(self, n: int) -> Array:
+        if n > (1 << 31):
+            raise ValueError(f"torch's portable stream draws at most 2**31 blocks, asked for {n}")
+        return self.xp.arange(n, dtype=self.dtype, device=self.device)
+
+    def words(self, value: Any, like: Array) -> Array:
+        if isinstance(value, int):
+            value = self._signed(value)
+        return super().words(value, like)
 
     def add(self, a: Array, b: Array | int) -> Array:
-        return (a + b) & _MASK32
+        return a + (self._signed(b) if isinstance(b, int) else b)
 
     def rotl(self, x: Array, r: int) -> Array:
-        return ((x << r) & _MASK32) | (x >> (32 - r))
+        return (x << r) | ((x >> (32 - r)) & ((1 << r) - 1))
+
+    def shr(self, x: Array, r: int) -> Array:
+        return (x >> r) & ((1 << (32 - r)) - 1)
 
 
 class TorchAdapter(Adapter):
@@ -111,7 +126,7 @@ class TorchAdapter(Adapter):
         )
 
     def uint32_ops(self, device: Any) -> Uint32Ops:
-        return Int64LaneOps(self.xp, device)
+        return Int32LaneOps(self.xp, device)
 
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         torch = _torch()
