@@ -16,10 +16,9 @@ from relaxarray._namespace import (
     as_float_array,
     check_axis,
     check_positive,
-    device,
     namespace_and_adapter,
 )
-from relaxarray._relax import _softmax
+from relaxarray._relax import _one_hot_of_argmax, _softmax
 from relaxarray._sampling import batch_of, get_noise
 from relaxarray.backends._base import Adapter, Array, Namespace
 
@@ -45,15 +44,6 @@ def _perturbed(
         like=logits,
     )
     return xp, adapter, logits - xp.log(-xp.log(u)), axis
-
-
-def _one_hot(xp: Namespace, z: Array, axis: int, dtype: Any) -> Array:
-    idx = xp.argmax(z, axis=axis, keepdims=True)
-    k = z.shape[axis]
-    shape = [1] * z.ndim
-    shape[axis] = k
-    positions = xp.reshape(xp.arange(k, device=device(z)), tuple(shape))
-    return xp.astype(positions == idx, dtype)
 
 
 def gumbel_max(
@@ -99,7 +89,7 @@ def gumbel_max(
     array([0., 1., 0.])
     """
     xp, _, z, ax = _perturbed(logits, None, axis, sample_shape, rng, noise)
-    return _one_hot(xp, z, ax, logits.dtype)
+    return _one_hot_of_argmax(xp, z, ax, logits.dtype)
 
 
 def gumbel_softmax(
@@ -149,6 +139,6 @@ def gumbel_softmax(
     soft = _softmax(xp, adapter, scaled, ax)
     if not hard:
         return soft
-    one_hot = _one_hot(xp, z, ax, soft.dtype)
+    one_hot = _one_hot_of_argmax(xp, z, ax, soft.dtype)
     sg = adapter.stop_gradient
     return one_hot + (soft - sg(soft))

@@ -270,12 +270,16 @@ def one_hot_argmax(x: Array, /, *, axis: int = -1) -> Array:
     as_float_array(x, "x", xp)
     if x.ndim == 0:
         raise ValueError("x must have at least one dimension")
-    axis = check_axis(axis, x.ndim)
-    idx = xp.argmax(x, axis=axis, keepdims=True)
-    positions = xp.arange(x.shape[axis], device=device(x))
-    shape = [1] * x.ndim
-    shape[axis] = x.shape[axis]
-    return xp.astype(xp.reshape(positions, tuple(shape)) == idx, x.dtype)
+    return _one_hot_of_argmax(xp, x, check_axis(axis, x.ndim), x.dtype)
+
+
+def _one_hot_of_argmax(xp: Namespace, z: Array, axis: int, dtype: Any) -> Array:
+    """One-hot (first maximum) of ``z`` along ``axis``, in ``dtype``; no gradient path."""
+    idx = xp.argmax(z, axis=axis, keepdims=True)
+    shape = [1] * z.ndim
+    shape[axis] = z.shape[axis]
+    positions = xp.reshape(xp.arange(z.shape[axis], device=device(z)), tuple(shape))
+    return xp.astype(positions == idx, dtype)
 
 
 def huber(x: Array, y: Array, /, *, delta: float = 1.0) -> Array:

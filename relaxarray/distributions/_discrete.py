@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from relaxarray._gumbel import _one_hot, _perturbed, gumbel_softmax
+from relaxarray._gumbel import _perturbed, gumbel_softmax
 from relaxarray._namespace import device
-from relaxarray._relax import _logsumexp
+from relaxarray._relax import _logsumexp, _one_hot_of_argmax
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid
 from relaxarray.backends._base import Array
 from relaxarray.distributions._base import Distribution, register_kl
@@ -230,7 +230,7 @@ class OneHotCategorical(Categorical):
 
     def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
         xp, adapter, z, _ = _perturbed(self._full_logits(), None, -1, sample_shape, rng, None)
-        return _one_hot(xp, adapter.stop_gradient(z), -1, z.dtype)
+        return _one_hot_of_argmax(xp, adapter.stop_gradient(z), -1, z.dtype)
 
     def log_prob(self, value: Array) -> Array:
         """Log mass of one-hot ``value``: :math:`\\sum_k v_k \\log p_k`."""
@@ -245,7 +245,7 @@ class OneHotCategorical(Categorical):
     @property
     def mode(self) -> Array:
         lg = self._full_logits()
-        return _one_hot(self.xp, lg, -1, lg.dtype)
+        return _one_hot_of_argmax(self.xp, lg, -1, lg.dtype)
 
     @property
     def variance(self) -> Array:

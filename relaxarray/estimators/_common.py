@@ -39,9 +39,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from relaxarray._namespace import as_float_array, check_axis, device, namespace_and_adapter
+from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
+from relaxarray._relax import _one_hot_of_argmax
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid_precise
 from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.random import gumbel_from_uniform
 
 __all__ = [
     "EMABaseline",
@@ -172,13 +174,8 @@ def categorical_from_uniform(u: Array, logits: Array, /, *, axis: int = -1) -> A
     array([0., 1., 0.])
     """
     xp = namespace_and_adapter(u, logits)[0]
-    z = logits - xp.log(-xp.log(u))
-    ax = check_axis(axis, z.ndim)
-    k = xp.argmax(z, axis=ax, keepdims=True)
-    shape = [1] * z.ndim
-    shape[ax] = z.shape[ax]
-    idx = xp.reshape(xp.arange(z.shape[ax], device=device(z)), tuple(shape))
-    return xp.astype(idx == k, logits.dtype)
+    z = logits + gumbel_from_uniform(xp, u)
+    return _one_hot_of_argmax(xp, z, check_axis(axis, z.ndim), logits.dtype)
 
 
 # -- argument handling ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 from relaxarray._namespace import as_float_array, device, namespace_and_adapter
 from relaxarray._relax import one_hot_argmax
 from relaxarray.backends._base import Adapter, Array, Namespace
-from relaxarray.estimators._st_common import gumbel
+from relaxarray.random import gumbel_from_uniform as gumbel
 
 __all__ = ["imle", "sum_of_gamma_noise"]
 

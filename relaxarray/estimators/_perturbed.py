@@ -28,7 +28,8 @@ from typing import Any
 from relaxarray._namespace import as_float_array, namespace_and_adapter
 from relaxarray._relax import one_hot_argmax
 from relaxarray.backends._base import Array
-from relaxarray.estimators._st_common import gumbel, uniform_noise
+from relaxarray.estimators._st_common import uniform_noise
+from relaxarray.random import gumbel_from_uniform as gumbel
 
 __all__ = ["Perturbed", "perturbed"]
 

@@ -36,32 +36,22 @@ from typing import Any
 
 from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
 from relaxarray._relax import _logsumexp, _softmax
+from relaxarray._sampling import softplus
 from relaxarray.backends._base import Array, Namespace
 from relaxarray.estimators._st import _sigmoid
 from relaxarray.estimators._st_common import (
     check_temperature,
     conditional_gumbel,
-    gumbel,
     one_hot_of_argmax,
     sample_shape,
     uniform_noise,
 )
+from relaxarray.random import gumbel_from_uniform as gumbel
+from relaxarray.random import logistic_from_uniform
 
 __all__ = ["rebar", "relax"]
 
 Objective = Callable[[Array], Array]
-
-
-def _softplus(xp: Namespace, x: Array) -> Array:
-    pos = x > 0
-    zero = xp.zeros_like(x)
-    xpos = xp.where(pos, x, zero)  # double where: each branch sees safe inputs
-    xneg = xp.where(pos, zero, x)
-    return xp.where(pos, xpos + xp.log1p(xp.exp(-xpos)), xp.log1p(xp.exp(xneg)))
-
-
-def _logit(xp: Namespace, u: Array) -> Array:
-    return xp.log(u) - xp.log1p(-u)
 
 
 def _sum_to(xp: Namespace, x: Array, ndim: int) -> Array:
@@ -103,14 +93,14 @@ class _Relaxed:
             self.logp = xp.sum(self.b * logp, axis=ax)
         else:
             self.axis = -1
-            self.z = th + _logit(xp, u)
+            self.z = th + logistic_from_uniform(xp, u)
             self.b = xp.astype(sg(self.z) > 0, logits.dtype)
-            lv = _logit(xp, v)
+            lv = logistic_from_uniform(xp, v)
             self.zt = xp.where(
-                self.b > 0, _softplus(xp, lv + _softplus(xp, th)),
-                -_softplus(xp, lv + _softplus(xp, -th)),
+                self.b > 0, softplus(xp, lv + softplus(xp, th)),
+                -softplus(xp, lv + softplus(xp, -th)),
             )
-            self.logp = -_softplus(xp, xp.where(self.b > 0, -th, th))
+            self.logp = -softplus(xp, xp.where(self.b > 0, -th, th))
 
 
 def _relax_surrogate(

@@ -21,17 +21,18 @@ from typing import Any
 
 from relaxarray._namespace import as_float_array, namespace_and_adapter
 from relaxarray._relax import _softmax
+from relaxarray._sampling import sigmoid_precise
 from relaxarray._straight_through import straight_through
 from relaxarray.backends._base import Adapter, Array, Namespace
 from relaxarray.estimators._st_common import (
     check_temperature,
     conditional_gumbel,
-    gumbel,
     normalize_axis,
     one_hot_of_argmax,
     sample_shape,
     uniform_noise,
 )
+from relaxarray.random import gumbel_from_uniform as gumbel
 
 __all__ = [
     "decoupled_st",
@@ -66,12 +67,7 @@ def _cat_setup(
     return xp, adapter, th, ax, u, d
 
 
-def _sigmoid(xp: Namespace, x: Array) -> Array:
-    pos = x >= 0
-    zero = xp.zeros_like(x)
-    xp_ = xp.where(pos, x, zero)  # double where: no overflow in the unused branch
-    xn = xp.where(pos, zero, x)
-    return xp.where(pos, 1 / (1 + xp.exp(-xp_)), xp.exp(xn) / (1 + xp.exp(xn)))
+_sigmoid = sigmoid_precise
 
 
 def st_bernoulli(

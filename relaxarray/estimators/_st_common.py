@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._namespace import check_axis, check_positive, device
-from relaxarray._relax import _logsumexp
+from relaxarray._namespace import check_axis, check_positive
+from relaxarray._relax import _logsumexp, _one_hot_of_argmax
 from relaxarray._sampling import get_noise
 from relaxarray.backends._base import Adapter, Array, Namespace
 
@@ -51,15 +51,7 @@ def check_temperature(temperature: Any, adapter: Adapter, name: str = "temperatu
 
 def one_hot_of_argmax(xp: Namespace, z: Array, axis: int) -> Array:
     """One-hot (first maximum) of ``z`` along ``axis``, in ``z``'s dtype."""
-    k = xp.argmax(z, axis=axis, keepdims=True)
-    shape = [1] * z.ndim
-    shape[axis] = z.shape[axis]
-    idx = xp.reshape(xp.arange(z.shape[axis], device=device(z)), tuple(shape))
-    return xp.astype(idx == k, z.dtype)
-
-
-def gumbel(xp: Namespace, u: Array) -> Array:
-    return -xp.log(-xp.log(u))
+    return _one_hot_of_argmax(xp, z, axis, z.dtype)
 
 
 def logaddexp(xp: Namespace, a: Array, b: Array) -> Array:
