@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from common import numpy_grads_from_jax, progress, table
+from common import adam_train, numpy_grads_from_jax, table
 
 import relaxarray as ra
 from relaxarray import estimators as est
@@ -131,26 +130,6 @@ def heldout_neg_elbo(p: dict[str, np.ndarray], x: np.ndarray, samples: int = 100
     return float(np.mean(kl - rec))
 
 
-def train(grads: Callable[..., dict[str, np.ndarray]], init: dict[str, np.ndarray],
-          data: np.ndarray, steps: int, batch: int, desc: str) -> tuple[dict[str, Any], float]:
-    p = {k: v.copy() for k, v in init.items()}
-    m = {k: np.zeros_like(v) for k, v in p.items()}
-    v2 = {k: np.zeros_like(v) for k, v in p.items()}
-    order = np.random.default_rng(1)
-    times = []
-    for i in progress(range(steps), steps, desc):
-        idx = order.integers(0, data.shape[0], batch)
-        t0 = time.perf_counter()
-        g = grads(p, data[idx])
-        times.append(time.perf_counter() - t0)
-        for k in p:
-            m[k] = 0.9 * m[k] + 0.1 * g[k]
-            v2[k] = 0.999 * v2[k] + 0.001 * g[k] ** 2
-            mh, vh = m[k] / (1 - 0.9 ** (i + 1)), v2[k] / (1 - 0.999 ** (i + 1))
-            p[k] -= 3e-3 * mh / (np.sqrt(vh) + 1e-8)
-    return p, 1e3 * float(np.median(times[5:] if len(times) > 10 else times))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="60 steps, 10 variance repeats")
@@ -179,7 +158,7 @@ def main() -> None:
             xb = train_x[:batch]
             ge = np.stack([grads(init, xb)["We"] for _ in range(reps)])
             var = float(ge.var(axis=0, ddof=1).mean())
-            p, ms = train(grads, init, train_x, steps, batch, f"{backend} {name}")
+            p, ms = adam_train(grads, init, train_x, steps, batch, f"{backend} {name}")
             rows.append([backend, name, heldout_neg_elbo(p, test_x),
                          heldout_neg_elbo(p, train_x), var, ms])
     print(table(["backend", "estimator", "held-out -ELBO", "train -ELBO",

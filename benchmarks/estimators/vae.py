@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from common import numpy_grads_from_jax, progress, table
+from common import adam_train, numpy_grads_from_jax, table
 
 from relaxarray import estimators as est
 
@@ -151,23 +150,9 @@ def main() -> None:
             xb = data[:batch]
             ge = np.stack([grads(init, xb)["We"] for _ in range(reps)])
             var = float(ge.var(axis=0).mean())
-            p = {k: v.copy() for k, v in init.items()}
-            m = {k: np.zeros_like(v) for k, v in p.items()}
-            v2 = {k: np.zeros_like(v) for k, v in p.items()}
-            order = np.random.default_rng(1)
-            times = []
-            for i in progress(range(steps), steps, f"{backend} {name}"):
-                idx = order.integers(0, data.shape[0], batch)
-                t0 = time.perf_counter()
-                g = grads(p, data[idx])
-                times.append(time.perf_counter() - t0)
-                for k in p:
-                    m[k] = 0.9 * m[k] + 0.1 * g[k]
-                    v2[k] = 0.999 * v2[k] + 0.001 * g[k] ** 2
-                    mh, vh = m[k] / (1 - 0.9 ** (i + 1)), v2[k] / (1 - 0.999 ** (i + 1))
-                    p[k] -= 3e-3 * mh / (np.sqrt(vh) + 1e-8)
+            p, ms = adam_train(grads, init, data, steps, batch, f"{backend} {name}")
             rows.append([backend, name, var, elbo(init, data), elbo(p, data),
-                         1e3 * float(np.median(times[5:]))])
+                         ms])
     print(table(["backend", "estimator", "Var[grad We] at init", "ELBO init",
                  "ELBO after training", "ms / step"], rows))
 
