@@ -27,7 +27,7 @@ from relaxarray._generalized import (
 )
 from relaxarray._gumbel import gumbel_max, gumbel_softmax
 from relaxarray._laplace_bridge import laplace_bridge, laplace_bridge_inverse
-from relaxarray._relax import (
+from relaxarray._relaxations import (
     huber,
     log_softmax,
     logsumexp,
@@ -91,3 +91,21 @@ __all__ = [
     "truncated_geometric",
     "truncated_poisson",
 ]
+
+# Subpackages that are not imported eagerly are reachable as attributes, imported on first
+# use (as scipy does): ``rx.distributions.Normal`` works after ``import relaxarray as rx``.
+_LAZY_SUBPACKAGES = frozenset({"backends", "distributions", "testing"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        module = importlib.import_module(f"relaxarray.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'relaxarray' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_SUBPACKAGES)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from relaxarray._lib._typing import Array
 from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
 from relaxarray._sampling import batch_of, get_noise, sigmoid
-from relaxarray.backends._base import Array
 
 __all__ = ["relaxed_bernoulli", "straight_through_bernoulli"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from relaxarray._gates import _float_param, _resolve_noise
+from relaxarray._lib._typing import Array
 from relaxarray._namespace import as_float_array, check_axis, check_positive, namespace_and_adapter
-from relaxarray._relax import _softmax, one_hot_argmax
+from relaxarray._relaxations import _softmax, one_hot_argmax
 from relaxarray._straight_through import straight_through
-from relaxarray.backends._base import Array
 
 __all__ = ["decoupled_st_gumbel_softmax"]
 

@@ -27,8 +27,8 @@ from typing import Any, TextIO
 
 import relaxarray as rx
 from relaxarray import estimators as est
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray.backends import get_adapter
-from relaxarray.backends._base import Array, Namespace
 
 TARGET = 0.45
 PHIS = (-2.0, 1.0)

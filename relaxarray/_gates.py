@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid, sigmoid_precise
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._base import Adapter
 
 __all__ = [
     "gaussian_gate",

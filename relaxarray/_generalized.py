@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from relaxarray._gates import _float_param, _resolve_noise
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
@@ -13,9 +14,9 @@ from relaxarray._namespace import (
     device,
     namespace_and_adapter,
 )
-from relaxarray._relax import _logsumexp, _softmax, one_hot_argmax
+from relaxarray._relaxations import _logsumexp, _softmax, one_hot_argmax
 from relaxarray._straight_through import straight_through
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._base import Adapter
 
 __all__ = [
     "generalized_gumbel_softmax",

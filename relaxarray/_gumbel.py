@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
     check_positive,
     namespace_and_adapter,
 )
-from relaxarray._relax import _one_hot_of_argmax, _softmax
+from relaxarray._relaxations import _one_hot_of_argmax, _softmax
 from relaxarray._sampling import batch_of, get_noise
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._base import Adapter
 
 __all__ = ["gumbel_max", "gumbel_softmax"]
 

@@ -7,9 +7,9 @@ variance (the diagonal of :math:`\Sigma`), never a standard deviation.
 
 from __future__ import annotations
 
+from relaxarray._lib._typing import Array
 from relaxarray._namespace import as_float_array, check_axis, check_positive, namespace_and_adapter
-from relaxarray._relax import _logsumexp
-from relaxarray.backends._base import Array
+from relaxarray._relaxations import _logsumexp
 
 __all__ = ["laplace_bridge", "laplace_bridge_inverse"]
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import array_api_compat as _compat
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray.backends import get_adapter
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._base import Adapter
 
 __all__ = [
     "array_namespace",

@@ -16,9 +16,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import check_positive, namespace_and_adapter
 from relaxarray._sampling import batch_of, get_noise
-from relaxarray.backends._base import Array, Namespace
 
 __all__ = [
     "exponential_icdf",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import array_namespace, as_float_array, device
-from relaxarray.backends._base import Adapter, Array, Namespace, shape_tuple
+from relaxarray.backends._base import Adapter, shape_tuple
 
 __all__ = ["batch_of", "get_noise", "log_sigmoid", "sigmoid", "sigmoid_precise", "softplus"]
 

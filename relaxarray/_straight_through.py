@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from relaxarray._lib._typing import Array
 from relaxarray._namespace import array_namespace, namespace_and_adapter
-from relaxarray._relax import _prepare, _softmax, one_hot_argmax, soft_argmax
+from relaxarray._relaxations import _prepare, _softmax, one_hot_argmax, soft_argmax
 from relaxarray.backends import get_adapter
-from relaxarray.backends._base import Array
 
 __all__ = ["st_argmax", "stop_gradient", "straight_through"]
 

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from relaxarray._gates import _float_param, _resolve_noise
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
@@ -20,9 +21,9 @@ from relaxarray._namespace import (
     device,
     namespace_and_adapter,
 )
-from relaxarray._relax import _softmax
+from relaxarray._relaxations import _softmax
 from relaxarray._straight_through import straight_through
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._base import Adapter
 
 __all__ = ["gumbel_top_k"]
 

@@ -9,7 +9,7 @@
   device), a JAX key (typed or legacy ``uint32``), ``cupy.random.Generator``;
 - a :class:`PortableKey` from :func:`portable`: a counter-based Threefry-2x32-20 stream
   computed with Array API integer math in the target namespace, which gives
-  bit-identical uniform bits on every backend and device (see :mod:`relaxarray._threefry`
+  bit-identical uniform bits on every backend and device (see :mod:`relaxarray._lib.threefry`
   for the exact definition of the stream and of the bits-to-float conversion).
 
 relaxarray keeps no random state of its own: the same seed or key gives the same noise,
@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from relaxarray._lib import seeds
+from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib.threefry import PortableKey, portable
+from relaxarray._lib.threefry import fold_in as _fold_in
 from relaxarray._namespace import array_namespace
 from relaxarray._namespace import device as _device
-from relaxarray._threefry import PortableKey, portable
-from relaxarray._threefry import fold_in as _fold_in
-from relaxarray._threefry import split as _split_portable
 from relaxarray.backends import adapter_for_rng, get_adapter, namespace_of_default
-from relaxarray.backends._base import Adapter, Array, Namespace, shape_tuple
+from relaxarray.backends._base import Adapter, shape_tuple
 
 __all__ = [
     "PortableKey",
@@ -42,9 +43,6 @@ __all__ = [
     "split",
     "uniform",
 ]
-
-_MASK64 = (1 << 64) - 1
-
 
 def _resolve(
     rng: object, like: Array | None, dtype: Any, device: Any, xp: Namespace | None
@@ -205,21 +203,14 @@ def split(rng: object, num: int = 2) -> list[object]:
     >>> a != b
     True
     """
-    if not isinstance(num, int) or num < 1:
-        raise ValueError(f"num must be a positive int, got {num!r}")
-    if rng is None:
-        return [None] * num
-    if isinstance(rng, bool):
-        raise TypeError("rng must not be a bool")
-    if isinstance(rng, PortableKey):
-        return list(_split_portable(rng, num))
-    if isinstance(rng, int):
-        return [_splitmix64((rng & _MASK64) ^ _splitmix64(i + 1)) >> 1 for i in range(num)]
+    children = seeds.split(rng, num)
+    if children is not None:
+        return children
     owner = adapter_for_rng(rng)
     if owner is None:
         raise TypeError(
             "rng must be None, an int seed, numpy.random.Generator, torch.Generator, a "
-            f"jax PRNG key or cupy.random.Generator, got {type(rng).__name__}"
+            f"jax PRNG key, cupy.random.Generator or a portable key, got {type(rng).__name__}"
         )
     return owner.split(rng, num)
 
@@ -239,10 +230,3 @@ def fold_in(key: PortableKey, data: int) -> PortableKey:
     if not isinstance(key, PortableKey):
         raise TypeError(f"key must be a PortableKey, got {type(key).__name__}")
     return _fold_in(key, data)
-
-
-def _splitmix64(x: int) -> int:
-    x = (x + 0x9E3779B97F4A7C15) & _MASK64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return x ^ (x >> 31)

@@ -224,7 +224,7 @@ def test_pure_array_api_special_functions(name: str) -> None:
     import array_api_strict as xs
     import scipy.special as sp
 
-    from relaxarray import _special
+    from relaxarray._lib import special as _special
 
     ref = {"lgamma": sp.gammaln, "digamma": sp.digamma, "erf": sp.erf, "erfc": sp.erfc}[name]
     x = np.concatenate([SPECIAL_X[name], np.linspace(-3.3, 6.1, 401) + 1e-3])

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from conftest import Backend
 
-from relaxarray import _threefry, random
+from relaxarray import random
+from relaxarray._lib import threefry as _threefry
 from relaxarray.backends import get_adapter
 
 # Random123 known-answer vectors for Threefry-2x32-20, from Random123's

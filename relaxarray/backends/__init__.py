@@ -20,7 +20,9 @@ from typing import Any
 
 import array_api_compat as _compat
 
+from relaxarray._lib.threefry import PortableKey
 from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._pytree import PYTREE_CLASSES
 
 __all__ = [
     "Adapter",
@@ -140,9 +142,6 @@ def namespace_of_default() -> Any:
     return _compat.array_namespace(_np_zero())
 
 
-_pytree_classes: list[tuple[type, Callable[..., Any], Callable[..., Any]]] = []
-
-
 def register_pytree_class(
     cls: type, flatten: Callable[..., Any], unflatten: Callable[..., Any]
 ) -> None:
@@ -152,8 +151,15 @@ def register_pytree_class(
     """
     import sys
 
-    _pytree_classes.append((cls, flatten, unflatten))
+    PYTREE_CLASSES.append((cls, flatten, unflatten))
     if "jax" in sys.modules:
         from relaxarray.backends._jax import register_pending
 
-        register_pending(_pytree_classes)
+        register_pending(PYTREE_CLASSES)
+
+
+register_pytree_class(
+    PortableKey,
+    lambda key: ((), (key.k0, key.k1)),
+    lambda aux, children: PortableKey(*aux),
+)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-Array = Any
-Namespace = Any
-Fwd = Callable[..., tuple[Array, Any]]
-Bwd = Callable[[Any, Array], tuple[Array, ...]]
+from relaxarray._lib import seeds, special, threefry
+from relaxarray._lib._typing import Array, Bwd, Fwd, Namespace
+from relaxarray._lib.threefry import PortableKey, Uint32Ops
 
 __all__ = ["Adapter", "Array", "Bwd", "Fwd", "Namespace", "Uint32Ops"]
 
@@ -68,30 +67,21 @@ class Adapter:
         """Whether ``rng`` is this backend's native generator or key."""
         return _is_numpy_generator(rng)
 
+    # Template methods: a portable key is handled here, once, for every backend; a subclass
+    # supplies only the native draw (``_uniform``, ``_normal``, ``_gamma``, ``_split_native``)
+    # and, where its framework needs it, where the portable words are computed
+    # (``_portable``).
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         """Uniform noise in ``[tiny, 1)``: never exactly 0 or 1."""
-        u = self.portable_uniform(rng, shape, dtype, device)
-        if u is not None:
-            return u
-        gen = self._numpy_generator(rng)
-        import numpy as np
-
-        np_dtype = np.float32 if dtype == self.xp.float32 else np.float64
-        u = gen.random(shape, dtype=np_dtype)
-        np.maximum(u, np.finfo(np_dtype).smallest_normal, out=u)
-        return self.xp.asarray(u, dtype=dtype, device=device)
+        if isinstance(rng, PortableKey):
+            return self._portable(threefry.uniform, rng, shape, dtype, device)
+        return self._uniform(rng, shape, dtype, device)
 
     def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         """Standard normal noise."""
-        z = self.portable_normal(rng, shape, dtype, device)
-        if z is not None:
-            return z
-        gen = self._numpy_generator(rng)
-        import numpy as np
-
-        np_dtype = np.float32 if dtype == self.xp.float32 else np.float64
-        z = gen.standard_normal(shape, dtype=np_dtype)
-        return self.xp.asarray(z, dtype=dtype, device=device)
+        if isinstance(rng, PortableKey):
+            return self._portable(threefry.normal, rng, shape, dtype, device)
+        return self._normal(rng, shape, dtype, device)
 
     def gamma(
         self, rng: object, concentration: Array, shape: tuple[int, ...], dtype: Any, device: Any
@@ -100,8 +90,57 @@ class Adapter:
         ``concentration`` broadcast to ``shape``; values are floored at ``tiny`` (never 0).
 
         Backends with autodiff return samples differentiable in ``concentration``
-        (implicit reparameterisation gradients); this default draws with NumPy and has
-        none."""
+        (implicit reparameterisation gradients). Gamma draws need rejection sampling, which
+        the portable stream does not define: a portable key is turned into an int seed
+        (:func:`relaxarray._lib.seeds.seed_of_key`), so its draws are reproducible on each
+        backend but not bit-identical across backends.
+        """
+        if isinstance(rng, PortableKey):
+            rng = seeds.seed_of_key(rng)
+        return self._gamma(rng, concentration, shape, dtype, device)
+
+    def split(self, rng: object, num: int) -> list[object]:
+        """Derive ``num`` independent streams from any ``rng`` this backend accepts.
+
+        ``None``, int seeds and portable keys are split the same way on every backend
+        (:func:`relaxarray._lib.seeds.split`); native generators by :meth:`_split_native`.
+        """
+        children = seeds.split(rng, num)
+        return children if children is not None else self._split_native(rng, num)
+
+    def _portable(
+        self,
+        draw: Callable[[Uint32Ops, PortableKey, tuple[int, ...], Any], Array],
+        key: PortableKey,
+        shape: tuple[int, ...],
+        dtype: Any,
+        device: Any,
+    ) -> Array:
+        """Noise from the portable stream (``draw`` is :func:`threefry.uniform` or
+        :func:`threefry.normal`), computed on ``device``."""
+        return draw(self.uint32_ops(device), key, shape, dtype)
+
+    # -- native draws: the generic adapter's come from a numpy.random.Generator ------------
+    def _uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+        gen = self._numpy_generator(rng)
+        import numpy as np
+
+        np_dtype = np.float32 if dtype == self.xp.float32 else np.float64
+        u = gen.random(shape, dtype=np_dtype)
+        np.maximum(u, np.finfo(np_dtype).smallest_normal, out=u)
+        return self.xp.asarray(u, dtype=dtype, device=device)
+
+    def _normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+        gen = self._numpy_generator(rng)
+        import numpy as np
+
+        np_dtype = np.float32 if dtype == self.xp.float32 else np.float64
+        z = gen.standard_normal(shape, dtype=np_dtype)
+        return self.xp.asarray(z, dtype=dtype, device=device)
+
+    def _gamma(
+        self, rng: object, concentration: Array, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array:
         import numpy as np
 
         gen = self._numpy_generator(rng)
@@ -114,52 +153,13 @@ class Adapter:
         g = np.maximum(g, np.finfo(np_dtype).smallest_normal)
         return self.xp.asarray(g, dtype=dtype, device=device)
 
-    def split(self, rng: object, num: int) -> list[object]:
-        """Derive ``num`` independent streams from any ``rng`` this backend accepts.
-
-        ``None``, int seeds and portable keys are split the same way on every backend
-        (:func:`relaxarray.random.split`); native generators by :meth:`_split_native`.
-        """
-        from relaxarray import _threefry
-
-        if rng is None or isinstance(rng, (int, _threefry.PortableKey)):
-            from relaxarray.random import split
-
-            return split(rng, num)
-        return self._split_native(rng, num)
-
     def _split_native(self, rng: object, num: int) -> list[object]:
         return list(self._numpy_generator(rng).spawn(num))
 
     # -- the portable stream (Threefry-2x32-20 in Array API integer math) ------------------
     def uint32_ops(self, device: Any) -> Uint32Ops:
-        """32-bit word arithmetic on ``device`` for :mod:`relaxarray._threefry`."""
+        """32-bit word arithmetic on ``device`` for :mod:`relaxarray._lib.threefry`."""
         return Uint32Ops(self.xp, device)
-
-    def portable_uniform(
-        self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any
-    ) -> Array | None:
-        """Uniform noise from a :class:`~relaxarray.random.PortableKey`; ``None`` otherwise.
-
-        Every adapter's :meth:`uniform` calls this first, so a portable key gives the same
-        bits on every backend.
-        """
-        from relaxarray import _threefry
-
-        if not isinstance(rng, _threefry.PortableKey):
-            return None
-        return _threefry.uniform(self.uint32_ops(device), rng, shape, dtype)
-
-    def portable_normal(
-        self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any
-    ) -> Array | None:
-        """Normal noise from a :class:`~relaxarray.random.PortableKey`; ``None`` otherwise."""
-        from relaxarray import _threefry
-
-        if not isinstance(rng, _threefry.PortableKey):
-            return None
-        return _threefry.normal(self.uint32_ops(device), rng, shape, dtype)
-
 
     def _numpy_generator(self, rng: object) -> Any:
         import numpy as np
@@ -178,27 +178,19 @@ class Adapter:
     # -- special functions -------------------------------------------------------------
     def lgamma(self, x: Array) -> Array:
         """Natural log of the absolute value of the gamma function."""
-        from relaxarray import _special
-
-        return _special.lgamma(x)
+        return special.lgamma(x)
 
     def digamma(self, x: Array) -> Array:
         """Derivative of ``lgamma``."""
-        from relaxarray import _special
-
-        return _special.digamma(x)
+        return special.digamma(x)
 
     def erf(self, x: Array) -> Array:
         """The error function."""
-        from relaxarray import _special
-
-        return _special.erf(x)
+        return special.erf(x)
 
     def erfc(self, x: Array) -> Array:
         """The complementary error function ``1 - erf(x)``, accurate for large ``x``."""
-        from relaxarray import _special
-
-        return _special.erfc(x)
+        return special.erfc(x)
 
     # -- optional fused kernels ---------------------------------------------------------
     # The core computes these with ``xp.*``. An adapter may return a faster native kernel
@@ -256,53 +248,6 @@ class Adapter:
 
     def __repr__(self) -> str:
         return f"<relaxarray {self.name} adapter>"
-
-
-class Uint32Ops:
-    """32-bit word arithmetic for the portable Threefry stream (native ``uint32``).
-
-    Words are arrays of ``xp.uint32`` on ``device``; additions wrap modulo ``2**32``.
-    An adapter whose framework lacks ``uint32`` arithmetic returns a subclass with
-    another representation (torch: the bit patterns in ``int32`` lanes). Scalars passed
-    to :meth:`add` and :meth:`words` are Python ints in ``[0, 2**32)``.
-    """
-
-    def __init__(self, xp: Namespace, device: Any) -> None:
-        self.xp = xp
-        self.device = device
-        self.dtype = xp.uint32
-
-    def _scalar(self, value: int) -> Array:
-        return self.xp.asarray(value, dtype=self.dtype, device=self.device)
-
-    def iota(self, n: int) -> Array:
-        """Words ``0, 1, ..., n - 1``."""
-        return self.xp.arange(n, dtype=self.dtype, device=self.device)
-
-    def words(self, value: Any, like: Array) -> Array:
-        """``value`` (a Python int or a word array) broadcast to ``like``'s shape."""
-        if isinstance(value, int):
-            return self.xp.full(like.shape, value, dtype=self.dtype, device=self.device)
-        return self.xp.broadcast_to(value, like.shape)
-
-    def add(self, a: Array, b: Array | int) -> Array:
-        """``(a + b) mod 2**32``."""
-        return a + (self._scalar(b) if isinstance(b, int) else b)
-
-    def xor(self, a: Array, b: Array) -> Array:
-        return a ^ b
-
-    def rotl(self, x: Array, r: int) -> Array:
-        """Rotate left by ``0 < r < 32`` bits."""
-        return (x << r) | (x >> (32 - r))
-
-    def shr(self, x: Array, r: int) -> Array:
-        """Logical shift right by ``r`` bits."""
-        return x >> r
-
-    def to_float(self, x: Array, dtype: Any) -> Array:
-        """Words (all below ``2**p`` of ``dtype``) as exact floats."""
-        return self.xp.astype(x, dtype)
 
 
 def _is_numpy_generator(rng: object) -> bool:

@@ -38,20 +38,20 @@ class CupyAdapter(Adapter):
             f"backend, got {type(rng).__name__}"
         )
 
-    def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+    def _portable(
+        self, draw: Any, key: Any, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array:
+        with _on(device):
+            return super()._portable(draw, key, shape, dtype, None)
+
+    def _uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         cp = _cupy()
         with _on(device):
-            portable = self.portable_uniform(rng, shape, dtype, None)
-            if portable is not None:
-                return portable
             u = self._generator(rng).random(shape, dtype=dtype)
             return cp.maximum(u, cp.finfo(dtype).smallest_normal)
 
-    def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+    def _normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         with _on(device):
-            portable = self.portable_normal(rng, shape, dtype, None)
-            if portable is not None:
-                return portable
             return self._generator(rng).standard_normal(shape, dtype=dtype)
 
     def _split_native(self, rng: object, num: int) -> list[object]:

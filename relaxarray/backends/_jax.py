@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from relaxarray.backends._base import Adapter, Array, Bwd, Fwd
+from relaxarray.backends._pytree import PYTREE_CLASSES
 
 _NO_KEY = (
     "the jax backend needs an explicit PRNG key: pass rng=jax.random.key(0) (or an int "
@@ -43,9 +44,7 @@ class JaxAdapter(Adapter):
 
     def __init__(self, xp: Any) -> None:
         super().__init__(xp)
-        from relaxarray.backends import _pytree_classes
-
-        register_pending(_pytree_classes)
+        register_pending(PYTREE_CLASSES)
 
     def stop_gradient(self, x: Array) -> Array:
         return _jax().lax.stop_gradient(x)
@@ -88,23 +87,22 @@ class JaxAdapter(Adapter):
             f"jax backend, got {type(rng).__name__}"
         )
 
-    def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+    def _portable(
+        self, draw: Any, key: Any, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array:
+        return self._place(super()._portable(draw, key, shape, dtype, None), device)
+
+    def _uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         jax = _jax()
-        portable = self.portable_uniform(rng, shape, dtype, None)
-        if portable is not None:
-            return self._place(portable, device)
         tiny = jax.numpy.finfo(dtype).smallest_normal
         u = jax.random.uniform(self._key(rng), shape, dtype=dtype, minval=tiny, maxval=1.0)
         return self._place(u, device)
 
-    def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+    def _normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         jax = _jax()
-        portable = self.portable_normal(rng, shape, dtype, None)
-        if portable is not None:
-            return self._place(portable, device)
         return self._place(jax.random.normal(self._key(rng), shape, dtype=dtype), device)
 
-    def gamma(
+    def _gamma(
         self, rng: object, concentration: Array, shape: tuple[int, ...], dtype: Any, device: Any
     ) -> Array:
         # jax.random.gamma has implicit reparameterisation gradients

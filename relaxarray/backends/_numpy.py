@@ -10,12 +10,8 @@ from relaxarray.backends._base import Adapter, Array
 class NumpyAdapter(Adapter):
     name = "numpy"
 
-    def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+    def _uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         import numpy as np
-
-        portable = self.portable_uniform(rng, shape, dtype, device)
-        if portable is not None:
-            return portable
 
         gen = self._numpy_generator(rng)
         np_dtype = np.dtype(dtype)
@@ -25,12 +21,8 @@ class NumpyAdapter(Adapter):
             u = gen.random(shape, dtype=np_dtype)
         return np.maximum(u, np.finfo(np_dtype).smallest_normal)
 
-    def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+    def _normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         import numpy as np
-
-        portable = self.portable_normal(rng, shape, dtype, device)
-        if portable is not None:
-            return portable
 
         gen = self._numpy_generator(rng)
         np_dtype = np.dtype(dtype)

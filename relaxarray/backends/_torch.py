@@ -128,26 +128,25 @@ class TorchAdapter(Adapter):
     def uint32_ops(self, device: Any) -> Uint32Ops:
         return Int32LaneOps(self.xp, device)
 
-    def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+    def _portable(
+        self, draw: Any, key: Any, shape: tuple[int, ...], dtype: Any, device: Any
+    ) -> Array:
+        return super()._portable(draw, key, shape, dtype, self._place(None, device))
+
+    def _uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         torch = _torch()
         device = self._place(rng, device)
-        portable = self.portable_uniform(rng, shape, dtype, device)
-        if portable is not None:
-            return portable
         gen = self._generator(rng, device)
         u = torch.rand(shape, generator=gen, dtype=dtype, device=device)
         return u.clamp_min_(torch.finfo(dtype).smallest_normal)
 
-    def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
+    def _normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         torch = _torch()
         device = self._place(rng, device)
-        portable = self.portable_normal(rng, shape, dtype, device)
-        if portable is not None:
-            return portable
         gen = self._generator(rng, device)
         return torch.randn(shape, generator=gen, dtype=dtype, device=device)
 
-    def gamma(
+    def _gamma(
         self, rng: object, concentration: Array, shape: tuple[int, ...], dtype: Any, device: Any
     ) -> Array:
         # torch._standard_gamma has implicit reparameterisation gradients

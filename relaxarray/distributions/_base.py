@@ -12,9 +12,10 @@ import copy
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import namespace_and_adapter
 from relaxarray.backends import register_pytree_class
-from relaxarray.backends._base import Adapter, Array, Namespace, shape_tuple
+from relaxarray.backends._base import Adapter, shape_tuple
 
 __all__ = ["Distribution", "kl_divergence", "register_kl"]
 

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 from relaxarray._bernoulli import relaxed_bernoulli
 from relaxarray._gumbel import _perturbed, gumbel_softmax
-from relaxarray._relax import _logsumexp
+from relaxarray._lib._typing import Array
+from relaxarray._relaxations import _logsumexp
 from relaxarray._sampling import get_noise, softplus
-from relaxarray.backends._base import Array
 from relaxarray.distributions._discrete import _BinaryBase, _CategoricalBase
 from relaxarray.distributions._params import check_temperature, logits_or_probs
 

@@ -8,8 +8,8 @@ import math
 from typing import Any, ClassVar
 
 from relaxarray._gates import _float_param, _resolve_noise, _sigmoid
+from relaxarray._lib._typing import Array
 from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
-from relaxarray.backends._base import Array
 from relaxarray.distributions._base import Distribution
 
 __all__ = ["CorrelatedGates"]

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from relaxarray._gumbel import _perturbed, gumbel_softmax
+from relaxarray._lib._typing import Array
 from relaxarray._namespace import device
-from relaxarray._relax import _logsumexp, _one_hot_of_argmax
+from relaxarray._relaxations import _logsumexp, _one_hot_of_argmax
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid
-from relaxarray.backends._base import Array
 from relaxarray.distributions._base import Distribution, register_kl
 from relaxarray.distributions._params import check_temperature, logits_or_probs
 

@@ -24,8 +24,8 @@ from relaxarray._gates import (
     hard_concrete,
     hard_concrete_gate,
 )
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
-from relaxarray.backends._base import Array, Namespace
 from relaxarray.distributions._base import Distribution
 
 __all__ = ["GaussianGate", "HardConcrete"]

@@ -12,6 +12,7 @@ import math
 from typing import Any, ClassVar
 
 from relaxarray._gates import _check_stretch, _resolve_noise
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import (
     array_namespace,
     as_float_array,
@@ -19,7 +20,6 @@ from relaxarray._namespace import (
     device,
     namespace_and_adapter,
 )
-from relaxarray.backends._base import Array, Namespace
 from relaxarray.distributions._base import Distribution
 from relaxarray.distributions._gates import RectifiedGate, _mixed
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from relaxarray._lib._typing import Array
 from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
 from relaxarray._reparam import normal_rsample
-from relaxarray.backends._base import Array
 from relaxarray.distributions._base import Distribution, register_kl
 
 __all__ = ["Normal"]

@@ -20,9 +20,9 @@ import math
 from typing import Any, ClassVar
 
 from relaxarray._gates import _float_param, _resolve_noise
+from relaxarray._lib._typing import Array
 from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
-from relaxarray._relax import _softmax
-from relaxarray.backends._base import Array
+from relaxarray._relaxations import _softmax
 from relaxarray.distributions._base import Distribution, register_kl
 
 __all__ = ["Dirichlet", "InvertibleGaussian", "LogisticNormal"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from relaxarray._gates import _float_param
+from relaxarray._lib._typing import Array
 from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
 from relaxarray._subset import _check_k, _ordered_top_k, _plackett_luce_log_prob, gumbel_top_k
-from relaxarray.backends._base import Array
 from relaxarray.distributions._base import Distribution
 
 __all__ = ["GumbelTopK"]

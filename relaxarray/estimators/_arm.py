@@ -21,8 +21,8 @@ is never larger. The value returned is :math:`\frac1S\sum_s \tfrac12(f(b_s) + f(
 
 from __future__ import annotations
 
+from relaxarray._lib._typing import Array
 from relaxarray._sampling import log_sigmoid
-from relaxarray.backends._base import Array
 from relaxarray.estimators._common import (
     EstimatorResult,
     Objective,

@@ -39,10 +39,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
-from relaxarray._relax import _one_hot_of_argmax
+from relaxarray._relaxations import _one_hot_of_argmax
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid_precise
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._base import Adapter
 from relaxarray.random import gumbel_from_uniform
 
 __all__ = [

@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, device, namespace_and_adapter
-from relaxarray._relax import one_hot_argmax
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray._relaxations import one_hot_argmax
+from relaxarray.backends._base import Adapter
 from relaxarray.random import gumbel_from_uniform as gumbel
 
 __all__ = ["imle", "sum_of_gamma_noise"]

@@ -25,9 +25,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from relaxarray._lib._typing import Array
 from relaxarray._namespace import as_float_array, namespace_and_adapter
-from relaxarray._relax import one_hot_argmax
-from relaxarray.backends._base import Array
+from relaxarray._relaxations import one_hot_argmax
 from relaxarray.estimators._st_common import uniform_noise
 from relaxarray.random import gumbel_from_uniform as gumbel
 

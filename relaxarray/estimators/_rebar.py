@@ -26,7 +26,7 @@ Adapting :math:`\eta`, :math:`\lambda` or the control variate's parameters
 (torch) or inside a function of :math:`\phi` (``jax.grad``), and descend
 :math:`\sum \hat g^2`; the surrogate is built so that :math:`\hat g` stays a
 differentiable function of :math:`\phi` (the score term's coefficient is stopped only
-along :math:`\theta`). See ``docs/estimators2.md`` for the recipe.
+along :math:`\theta`). See ``docs/estimators-st.md`` for the recipe.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
-from relaxarray._relax import _logsumexp, _softmax
+from relaxarray._relaxations import _logsumexp, _softmax
 from relaxarray._sampling import softplus
-from relaxarray.backends._base import Array, Namespace
 from relaxarray.estimators._st import _sigmoid
 from relaxarray.estimators._st_common import (
     check_temperature,
@@ -197,7 +197,7 @@ def rebar(
     softmax}(z/\lambda)` along ``axis`` for categorical; ``f`` must accept relaxed
     (continuous) inputs. ``eta`` and ``temperature`` may be arrays requiring gradients,
     to be adapted by descending the estimator's second moment (see
-    ``docs/estimators2.md``).
+    ``docs/estimators-st.md``).
 
     Examples
     --------

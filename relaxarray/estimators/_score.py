@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import namespace_and_adapter
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._base import Adapter
 from relaxarray.estimators._common import (
     EMABaseline,
     EstimatorResult,

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, namespace_and_adapter
-from relaxarray._relax import _softmax
+from relaxarray._relaxations import _softmax
 from relaxarray._sampling import sigmoid_precise
 from relaxarray._straight_through import straight_through
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._base import Adapter
 from relaxarray.estimators._st_common import (
     check_temperature,
     conditional_gumbel,

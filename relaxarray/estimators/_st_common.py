@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import check_axis, check_positive
-from relaxarray._relax import _logsumexp, _one_hot_of_argmax
+from relaxarray._relaxations import _logsumexp, _one_hot_of_argmax
 from relaxarray._sampling import get_noise
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._base import Adapter
 
 
 def sample_shape(num_samples: int | None) -> tuple[int, ...]:

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 
-from relaxarray._relax import _logsumexp
-from relaxarray.backends._base import Array
+from relaxarray._lib._typing import Array
+from relaxarray._relaxations import _logsumexp
 from relaxarray.estimators._common import (
     EstimatorResult,
     Objective,

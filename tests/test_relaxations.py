@@ -118,7 +118,7 @@ def test_temperature_array_broadcasts(be: Backend) -> None:
 
 def test_fused_kernels_match_the_core(be: Backend) -> None:
     """Adapters' native softmax/log_softmax/logsumexp give the same values as the core."""
-    from relaxarray._relax import _huber, _logsumexp, _softmax
+    from relaxarray._relaxations import _huber, _logsumexp, _softmax
     from relaxarray.backends import Adapter
 
     x = be.asarray(np.random.default_rng(3).normal(size=(4, 6)) * 10)

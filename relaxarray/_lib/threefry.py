@@ -5,7 +5,7 @@ SC 2011) maps a 64-bit key ``(k0, k1)`` and a 64-bit counter ``(c0, c1)`` to 64
 pseudo-random bits with 20 rounds of add / rotate / xor on 32-bit words. Because the
 output is a pure function of ``(key, counter)``, the same key gives the same bits on
 every backend; this module is that function, written once over a small set of 32-bit
-word operations (:class:`relaxarray.backends.Uint32Ops`) that each adapter supplies
+word operations (:class:`Uint32Ops`) that each adapter supplies
 (native ``uint32`` on NumPy, JAX, CuPy and array-api-strict; on torch, which lacks most
 ``uint32`` operations, the bit patterns in ``int32`` lanes, whose addition wraps alike).
 
@@ -41,16 +41,62 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from relaxarray.backends import register_pytree_class
-from relaxarray.backends._base import Array, Uint32Ops
+from relaxarray._lib._typing import Array, Namespace
 
-__all__ = ["PortableKey", "fold_in", "portable", "split", "threefry2x32"]
+__all__ = ["PortableKey", "Uint32Ops", "fold_in", "portable", "split", "threefry2x32"]
 
 MASK32 = 0xFFFFFFFF
 _PARITY = 0x1BD11BDA
 _ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
 _TAG_DATA, _TAG_SPLIT, _TAG_FOLD = 0, 1, 2
 _MAX_BLOCKS = 1 << 32
+
+
+class Uint32Ops:
+    """32-bit word arithmetic for the portable Threefry stream (native ``uint32``).
+
+    Words are arrays of ``xp.uint32`` on ``device``; additions wrap modulo ``2**32``.
+    An adapter whose framework lacks ``uint32`` arithmetic returns a subclass with
+    another representation (torch: the bit patterns in ``int32`` lanes). Scalars passed
+    to :meth:`add` and :meth:`words` are Python ints in ``[0, 2**32)``.
+    """
+
+    def __init__(self, xp: Namespace, device: Any) -> None:
+        self.xp = xp
+        self.device = device
+        self.dtype = xp.uint32
+
+    def _scalar(self, value: int) -> Array:
+        return self.xp.asarray(value, dtype=self.dtype, device=self.device)
+
+    def iota(self, n: int) -> Array:
+        """Words ``0, 1, ..., n - 1``."""
+        return self.xp.arange(n, dtype=self.dtype, device=self.device)
+
+    def words(self, value: Any, like: Array) -> Array:
+        """``value`` (a Python int or a word array) broadcast to ``like``'s shape."""
+        if isinstance(value, int):
+            return self.xp.full(like.shape, value, dtype=self.dtype, device=self.device)
+        return self.xp.broadcast_to(value, like.shape)
+
+    def add(self, a: Array, b: Array | int) -> Array:
+        """``(a + b) mod 2**32``."""
+        return a + (self._scalar(b) if isinstance(b, int) else b)
+
+    def xor(self, a: Array, b: Array) -> Array:
+        return a ^ b
+
+    def rotl(self, x: Array, r: int) -> Array:
+        """Rotate left by ``0 < r < 32`` bits."""
+        return (x << r) | (x >> (32 - r))
+
+    def shr(self, x: Array, r: int) -> Array:
+        """Logical shift right by ``r`` bits."""
+        return x >> r
+
+    def to_float(self, x: Array, dtype: Any) -> Array:
+        """Words (all below ``2**p`` of ``dtype``) as exact floats."""
+        return self.xp.astype(x, dtype)
 
 
 @dataclass(frozen=True)
@@ -75,13 +121,6 @@ class PortableKey:
 
     def __repr__(self) -> str:
         return f"PortableKey(0x{self.k0:08x}, 0x{self.k1:08x})"
-
-
-register_pytree_class(
-    PortableKey,
-    lambda key: ((), (key.k0, key.k1)),
-    lambda aux, children: PortableKey(*aux),
-)
 
 
 def portable(seed: int) -> PortableKey:

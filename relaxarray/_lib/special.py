@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 
-from relaxarray._namespace import array_namespace
-from relaxarray.backends._base import Array
+from array_api_compat import array_namespace
+
+from relaxarray._lib._typing import Array
 
 __all__ = ["digamma", "erf", "erfc", "lgamma"]
 

@@ -1,6 +1,6 @@
 """relaxarray's deterministic relaxations against the native framework calls.
 
-Run: ``python benchmarks/bench_relax.py [--quick] [--backend torch|jax]``.
+Run: ``python benchmarks/bench_relaxations.py [--quick] [--backend torch|jax]``.
 
 torch: eager, against ``torch.softmax``/``torch.logsumexp``/``torch.nn.functional``.
 jax: both under ``jax.jit``, against ``jax.nn``/``jax.scipy.special``.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
@@ -17,7 +18,7 @@ from relaxarray._namespace import (
     device,
     namespace_and_adapter,
 )
-from relaxarray.backends._base import Adapter, Array, Namespace
+from relaxarray.backends._base import Adapter
 
 __all__ = [
     "huber",
