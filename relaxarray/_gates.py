@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from relaxarray._bernoulli import _bernoulli_threshold
 from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid, sigmoid_precise
@@ -290,6 +291,6 @@ def stochastic_times_smooth(
     as_float_array(a, "a", xp)
     u = _resolve_noise(xp, adapter, rng, noise, tuple(a.shape), a, "uniform")
     p = _sigmoid_precise(xp, a)
-    # b = 1[u < sigmoid(a)] compared in log space: log u < log sigmoid(a).
-    b = xp.astype(xp.log(u) < _log_sigmoid(xp, a), p.dtype)
+    # b = 1[u < sigmoid(a)] by the library's one threshold kernel
+    b = xp.astype(_bernoulli_threshold(xp, u, adapter.stop_gradient(a)), p.dtype)
     return adapter.stop_gradient(b) * p

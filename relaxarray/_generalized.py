@@ -60,9 +60,11 @@ def generalized_gumbel_softmax(
     hard : bool, optional
         Straight-through exact sample.
     axis : int, optional
-        The support axis (reduced away in the result).
+        The support axis (reduced away in the result; a negative axis counts from the end
+        of the noise's shape, so noise with leading sample axes works).
     rng, noise : optional
-        Exactly one: an rng for Gumbel noise of ``log_probs``' shape, or the Gumbel noise.
+        Exactly one: an rng for Gumbel noise of ``log_probs``' shape, or the Gumbel noise
+        (it may have leading sample axes).
 
     Examples
     --------
@@ -78,7 +80,7 @@ def generalized_gumbel_softmax(
     as_float_array(values, "values", xp)
     if log_probs.ndim == 0:
         raise ValueError("log_probs must have at least one dimension (the support)")
-    ax = check_axis(axis, log_probs.ndim)
+    ax = check_axis(axis, log_probs.ndim) - log_probs.ndim  # negative: from the noise's end
     temperature = _float_param(temperature, "temperature", xp, log_probs)
     check_positive(temperature, "temperature", adapter)
     g = _resolve_noise(xp, adapter, rng, noise, tuple(log_probs.shape), log_probs, "gumbel")

@@ -21,9 +21,38 @@ from relaxarray._namespace import (
 )
 from relaxarray._relaxations import _one_hot_of_argmax, _softmax
 from relaxarray._sampling import batch_of, get_noise
+from relaxarray._straight_through import straight_through
 from relaxarray.backends._base import Adapter
 
 __all__ = ["gumbel_max", "gumbel_softmax"]
+
+
+def _scaled(z: Array, temperature: Any) -> Array:
+    """``z / temperature``, skipping the division for the Python number 1."""
+    if isinstance(temperature, (int, float)) and temperature == 1:
+        return z
+    return z / temperature
+
+
+def _st_gumbel_softmax(
+    xp: Namespace, adapter: Adapter, z: Array, temperature: Any, axis: int
+) -> Array:
+    r"""The straight-through Gumbel-softmax kernel (Jang et al. 2017), for perturbed
+    logits :math:`z = \ell + g`: the value :math:`\mathrm{onehot}(\arg\max z)` (first
+    maximum), exactly, with the gradient of :math:`\mathrm{softmax}(z / T)`.
+
+    Every straight-through Gumbel-softmax entry point calls this: ``gumbel_softmax(hard=True)``,
+    ``estimators.st_gumbel_softmax``, ``StraightThroughCategorical.rsample`` and the decoupled
+    form (with :math:`z = \ell / T_f + g`, :math:`T = T_b`). ``z`` is shifted by its
+    (stop-gradient) maximum before the division, so :math:`z / T` never overflows and XLA
+    cannot re-associate the shift after a huge division (softmax is shift-invariant, so the
+    value and gradient are unchanged).
+    """
+    z0 = adapter.stop_gradient(z)
+    m = xp.max(z0, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    soft = _softmax(xp, adapter, _scaled(z - m, temperature), axis)
+    return straight_through(_one_hot_of_argmax(xp, z0, axis, soft.dtype), soft)
 
 
 def _perturbed(
@@ -136,10 +165,6 @@ def gumbel_softmax(
     array([0., 1., 0.])
     """
     xp, adapter, z, ax = _perturbed(logits, temperature, axis, sample_shape, rng, noise)
-    scaled = z if (isinstance(temperature, (int, float)) and temperature == 1) else z / temperature
-    soft = _softmax(xp, adapter, scaled, ax)
-    if not hard:
-        return soft
-    one_hot = _one_hot_of_argmax(xp, z, ax, soft.dtype)
-    sg = adapter.stop_gradient
-    return one_hot + (soft - sg(soft))
+    if hard:
+        return _st_gumbel_softmax(xp, adapter, z, temperature, ax)
+    return _softmax(xp, adapter, _scaled(z, temperature), ax)

@@ -46,13 +46,41 @@ def _top_k_mask(xp: Namespace, adapter: Adapter, keys: Array, k: int, axis: int)
     return xp.astype(ranks < k, keys.dtype)
 
 
+def _log1m_softmax(xp: Namespace, adapter: Adapter, z: Array, axis: int) -> Array:
+    r""":math:`\log(1 - \operatorname{softmax}(z)_i)` exactly, in log space:
+    :math:`\log\sum_{j \ne i} e^{z_j} - \log\sum_j e^{z_j}`.
+
+    For an entry below the maximum :math:`m`, :math:`\sum_{j \ne i} e^{z_j - m} \ge 1`
+    (the maximum is in it), so subtracting :math:`e^{z_i - m}` from the sum loses nothing;
+    for the (first) maximum the sum over the others is taken directly, shifted by the
+    second largest entry. Finite values and gradients for any gap between the entries (no
+    floor, no :math:`\log 0`)."""
+    z0 = adapter.stop_gradient(z)
+    m = xp.max(z0, axis=axis, keepdims=True)
+    idx = xp.argmax(z0, axis=axis, keepdims=True)
+    pos = xp.arange(z.shape[axis], device=device(z))
+    pos = xp.reshape(pos, tuple(-1 if a == axis % z.ndim else 1 for a in range(z.ndim)))
+    is_top = pos == idx
+    e = xp.exp(z - m)
+    total = xp.sum(e, axis=axis, keepdims=True)
+    log_total = xp.log(total) + m
+    # double where: the maximum's entry (where total - e may be 0) never meets the log
+    rest = xp.log(xp.where(is_top, xp.ones_like(e), total - e)) + m
+    others = xp.where(is_top, xp.asarray(-math.inf, dtype=z.dtype, device=device(z)), z)
+    m2 = adapter.stop_gradient(xp.max(others, axis=axis, keepdims=True))
+    m2 = xp.where(xp.isfinite(m2), m2, xp.zeros_like(m2))
+    e2 = xp.where(is_top, xp.zeros_like(z), xp.exp(xp.where(is_top, m2, z) - m2))
+    rest_top = xp.log(xp.sum(e2, axis=axis, keepdims=True)) + m2
+    return xp.where(is_top, rest_top, rest) - log_total
+
+
 def _relaxed_top_k(
     xp: Namespace, adapter: Adapter, keys: Array, k: int, temperature: Any, axis: int
 ) -> Array:
     r"""Xie & Ermon (2019): :math:`a = \sum_{j=1}^k p^{(j)}`,
     :math:`p^{(j)} = \operatorname{softmax}(\alpha^{(j)} / T)`,
-    :math:`\alpha^{(j+1)} = \alpha^{(j)} + \log(1 - p^{(j)})`, in log space."""
-    eps = float(xp.finfo(keys.dtype).eps)
+    :math:`\alpha^{(j+1)} = \alpha^{(j)} + \log(1 - p^{(j)})`, in log space
+    (:func:`_log1m_softmax`, exact: no floor at machine epsilon)."""
     alpha = keys
     total = None
     for j in range(k):
@@ -63,9 +91,7 @@ def _relaxed_top_k(
         )
         p = _softmax(xp, adapter, z, axis)
         if j < k - 1:
-            # the log-space mask log(1 - p), with 1 - p floored at eps: a chosen entry gets
-            # a finite penalty >= log(eps) and a finite (zero) gradient through the floor
-            alpha = alpha + xp.log(xp.clip(1.0 - p, min=eps))
+            alpha = alpha + _log1m_softmax(xp, adapter, z, axis)
         total = p if total is None else total + p
     assert total is not None
     return total
@@ -99,10 +125,13 @@ def gumbel_top_k(
           \alpha^{(1)} = \kappa,\quad
           \alpha^{(j+1)} = \alpha^{(j)} + \log\left(1 - p^{(j)}\right),
 
-      the masks accumulated in log space on the logits (:math:`1 - p` floored at machine
-      epsilon, as in Xie & Ermon's code, so that values and gradients stay finite). Rows sum to
-      :math:`k` and entries are :math:`\ge 0`; as :math:`T \to 0` it tends to the hard
-      k-hot vector. Note that an entry of :math:`a` may exceed 1 slightly at moderate
+      the masks accumulated in log space on the logits, with
+      :math:`\log(1 - p^{(j)}_i) = \log\sum_{m \ne i} e^{z_m} - \log\sum_m e^{z_m}`
+      computed exactly (Xie & Ermon's code floors :math:`1 - p` at machine epsilon, which
+      caps the penalty of a chosen item at :math:`\log\epsilon` and breaks the limit below
+      for large key gaps). Values and gradients are finite; rows sum to :math:`k` and
+      entries are :math:`\ge 0`; as :math:`T \to 0` it tends to the hard k-hot vector,
+      for any gap between the keys, in float32 and float64. Note that an entry of :math:`a` may exceed 1 slightly at moderate
       temperatures (e.g. :math:`p^{(1)} = (0.6, 0.3, 0.1)`, :math:`T = 1`, :math:`k = 2`
       gives :math:`a_1 \approx 1.04`): this is a property of the Xie & Ermon relaxation.
 
@@ -117,10 +146,12 @@ def gumbel_top_k(
     hard : bool, optional
         Return the exact k-hot sample with the soft form's gradient.
     axis : int, optional
-        The axis of the items.
+        The axis of the items (a negative axis counts from the end of the noise's shape,
+        so noise with leading sample axes works).
     rng, noise : optional
         Exactly one: an rng for Gumbel noise of the broadcast shape of ``logits`` and
-        ``temperature``, or standard Gumbel noise :math:`g` itself.
+        ``temperature``, or standard Gumbel noise :math:`g` itself (it may have leading
+        sample axes).
 
     Returns
     -------
@@ -142,7 +173,7 @@ def gumbel_top_k(
     as_float_array(logits, "logits", xp)
     if logits.ndim == 0:
         raise ValueError("logits must have at least one dimension")
-    ax = check_axis(axis, logits.ndim)
+    ax = check_axis(axis, logits.ndim) - logits.ndim  # negative: counts from the noise's end
     k = _check_k(k, logits.shape[ax])
     temperature = _float_param(temperature, "temperature", xp, logits)
     check_positive(temperature, "temperature", adapter)

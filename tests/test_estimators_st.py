@@ -143,15 +143,22 @@ def test_gapped_st_p_extremes_and_errors():
 
 
 def test_decoupled_st(be):
+    """Shah et al. 2024: value onehot(argmax(theta/T_f + G)), gradient of
+    softmax((theta/T_f + G)/T_b); the deprecated keywords still work."""
     u = _u(THETA.shape, 5)
-    z = THETA + gumbel_np(u)
+    y = THETA / 2.0 + gumbel_np(u)
     uu = be.asarray(u)
-    y = be.to_numpy(est.decoupled_st(be.asarray(THETA), temperature_forward=2.0, hard=False,
-                                     temperature_backward=0.5, noise=uu))
-    np.testing.assert_allclose(y, sm(z / 2.0), rtol=1e-12)
-    g = be.grad(lambda t: est.decoupled_st(t, temperature_forward=2.0, temperature_backward=0.5,
+    out = be.to_numpy(est.decoupled_st(be.asarray(THETA), forward_temperature=2.0,
+                                       backward_temperature=0.5, noise=uu))
+    np.testing.assert_array_equal(out, np.eye(THETA.shape[-1])[np.argmax(y, -1)])
+    with pytest.warns(DeprecationWarning, match="deprecated"):
+        old = est.decoupled_st(be.asarray(THETA), temperature_forward=2.0,
+                               temperature_backward=0.5, noise=uu)
+    np.testing.assert_array_equal(be.to_numpy(old), out)
+    g = be.grad(lambda t: est.decoupled_st(t, forward_temperature=2.0, backward_temperature=0.5,
                                            noise=uu) * be.asarray(G_UP), be.asarray(THETA))
-    np.testing.assert_allclose(be.to_numpy(g), jac(sm(z / 0.5)) @ G_UP / 0.5, rtol=1e-10)
+    np.testing.assert_allclose(be.to_numpy(g), jac(sm(y / 0.5)) @ G_UP / (0.5 * 2.0),
+                               rtol=1e-10)
 
 
 def test_gumbel_rao_matches_rejection_sampling():

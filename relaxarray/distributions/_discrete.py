@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from relaxarray._bernoulli import _bernoulli_threshold, _st_bernoulli
 from relaxarray._gumbel import _perturbed, gumbel_softmax
 from relaxarray._lib._typing import Array
 from relaxarray._namespace import device
@@ -73,16 +74,20 @@ class Bernoulli(_BinaryBase):
     array([-1.6094, -0.1054])
     """
 
-    def _hard(self, sample_shape: Any, rng: object) -> tuple[Array, Array]:
+    def _noise(self, sample_shape: Any, rng: object) -> tuple[Array, Array]:
+        """``(u, logits)``: uniform noise and logits broadcast to the batch shape."""
         xp, adapter = self.xp, self.adapter
-        p = xp.broadcast_to(self.probs, self.batch_shape)
+        lg = xp.broadcast_to(self.logits, self.batch_shape)
         u = get_noise(xp, adapter, rng=rng, noise=None, sample_shape=sample_shape,
-                      batch_shape=self.batch_shape, like=p)
-        return xp.astype(u < adapter.stop_gradient(p), p.dtype), p
+                      batch_shape=self.batch_shape, like=lg)
+        return u, lg
 
     def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
-        """Exact samples in {0, 1}: :math:`\\mathbb{1}[u < p]` (no gradient)."""
-        return self._hard(sample_shape, rng)[0]
+        """Exact samples in {0, 1}: :math:`\\mathbb{1}[u < p]` (no gradient), by the
+        library's one threshold kernel (as :func:`relaxarray.straight_through_bernoulli`)."""
+        xp = self.xp
+        u, lg = self._noise(sample_shape, rng)
+        return xp.astype(_bernoulli_threshold(xp, u, self.adapter.stop_gradient(lg)), lg.dtype)
 
     def log_prob(self, value: Array) -> Array:
         """Log mass of ``value`` in {0, 1}: :math:`\\log\\sigma(\\pm\\ell)`."""
@@ -124,8 +129,9 @@ class StraightThroughBernoulli(Bernoulli):
     has_rsample = True
 
     def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
-        hard, p = self._hard(sample_shape, rng)
-        return hard + (p - self.adapter.stop_gradient(p))
+        u, lg = self._noise(sample_shape, rng)
+        p = self.xp.broadcast_to(self.probs, self.batch_shape)
+        return _st_bernoulli(self.xp, self.adapter, u, lg, p)
 
 
 class _CategoricalBase(Distribution):

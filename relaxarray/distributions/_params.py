@@ -38,5 +38,15 @@ def check_temperature(temperature: Any, param: Array, event_ndim: int) -> Any:
     check_positive(temperature, "temperature", adapter)
     if hasattr(temperature, "shape"):
         batch = tuple(param.shape[: param.ndim - event_ndim])
-        batch_of(xp, [("batch_shape", batch), ("temperature", tuple(temperature.shape))])
+        full = batch_of(xp, [("batch_shape", batch), ("temperature", tuple(temperature.shape))])
+        if tuple(full) != batch:
+            hint = (
+                f"; a per-row temperature of parameters of shape {tuple(param.shape)} has "
+                f"shape {batch} (not {tuple(temperature.shape)} as in torch, which would "
+                f"make a batch of shape {tuple(full)})"
+            )
+            raise ValueError(
+                f"temperature of shape {tuple(temperature.shape)} must broadcast to the batch "
+                f"shape {batch} of the parameters{hint}"
+            )
     return temperature

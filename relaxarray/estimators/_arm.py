@@ -21,8 +21,8 @@ is never larger. The value returned is :math:`\frac1S\sum_s \tfrac12(f(b_s) + f(
 
 from __future__ import annotations
 
+from relaxarray._bernoulli import _bernoulli_threshold
 from relaxarray._lib._typing import Array
-from relaxarray._sampling import log_sigmoid
 from relaxarray.estimators._common import (
     EstimatorResult,
     Objective,
@@ -44,9 +44,9 @@ def _pairs(
     p = prepare(logits, "bernoulli", num_samples, -1, rng, noise)
     xp = p.xp
     u = p.noise
-    ls = log_sigmoid(xp, p.adapter.stop_gradient(p.logits))
-    b = xp.astype(xp.log(u) < ls, logits.dtype)
-    bt = xp.astype(xp.log1p(-u) < ls, logits.dtype)
+    lg = p.adapter.stop_gradient(p.logits)
+    b = xp.astype(_bernoulli_threshold(xp, u, lg), logits.dtype)
+    bt = xp.astype(_bernoulli_threshold(xp, u, lg, antithetic=True), logits.dtype)
     values = evaluate(f, xp.concat([b, bt], axis=0), p)
     n = u.shape[0]
     return p, b, bt, values[:n, ...], values[n:, ...]

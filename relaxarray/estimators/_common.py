@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from relaxarray._bernoulli import _bernoulli_threshold
 from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
 from relaxarray._relaxations import _one_hot_of_argmax
@@ -147,7 +148,7 @@ def sigmoid(xp: Namespace, x: Array) -> Array:
 def bernoulli_from_uniform(u: Array, logits: Array, /) -> Array:
     r"""Bernoulli sample :math:`b = \mathbb{1}[u < \sigma(\theta)]` from uniform noise.
 
-    Computed as :math:`\log u < \log\sigma(\theta)`, exact for extreme logits. The result
+    Computed by the library's one threshold kernel (exact in both tails). The result
     is 0/1 in the logits' dtype, of the broadcast shape of ``u`` and ``logits``.
 
     Examples
@@ -158,7 +159,7 @@ def bernoulli_from_uniform(u: Array, logits: Array, /) -> Array:
     array([1., 0.])
     """
     xp = namespace_and_adapter(u, logits)[0]
-    return xp.astype(xp.log(u) < log_sigmoid(xp, logits), logits.dtype)
+    return xp.astype(_bernoulli_threshold(xp, u, logits), logits.dtype)
 
 
 def categorical_from_uniform(u: Array, logits: Array, /, *, axis: int = -1) -> Array:

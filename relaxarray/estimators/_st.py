@@ -19,6 +19,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import warnings
+
+from relaxarray._bernoulli import _st_bernoulli
+from relaxarray._decoupled import _check_decoupled, _decoupled_st
+from relaxarray._gumbel import _st_gumbel_softmax
 from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, namespace_and_adapter
 from relaxarray._relaxations import _softmax
@@ -110,10 +115,8 @@ def st_bernoulli(
     shape = (*sample_shape(num_samples), *logits.shape)
     u = uniform_noise(xp, adapter, logits, shape, rng, noise)
     th = xp.broadcast_to(logits, shape)
-    p = _sigmoid(xp, adapter.stop_gradient(th))
-    b = xp.astype(u < p, logits.dtype)
     soft = _sigmoid(xp, th / temperature) if pseudo == "sigmoid" else th
-    return straight_through(b, soft)
+    return _st_bernoulli(xp, adapter, u, th, soft)
 
 
 def st_categorical(
@@ -185,53 +188,70 @@ def st_gumbel_softmax(
     >>> est.st_gumbel_softmax(np.array([0.0, 60.0, 0.0]), temperature=0.5, rng=0)
     array([0., 1., 0.])
     """
-    xp, adapter, th, ax, u, d = _cat_setup(logits, axis, num_samples, rng, noise)
+    xp, adapter, th, ax, u, _ = _cat_setup(logits, axis, num_samples, rng, noise)
     check_temperature(temperature, adapter)
-    return straight_through(d, _softmax(xp, adapter, (th + gumbel(xp, u)) / temperature, ax))
+    return _st_gumbel_softmax(xp, adapter, th + gumbel(xp, u), temperature, ax)
 
 
 def decoupled_st(
     logits: Array,
     /,
     *,
-    temperature_forward: Any = 1.0,
-    temperature_backward: Any = 1.0,
-    hard: bool = True,
+    forward_temperature: Any = 1.0,
+    backward_temperature: Any = 1.0,
     axis: int = -1,
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
+    temperature_forward: Any = None,
+    temperature_backward: Any = None,
 ) -> Array:
-    r"""Decoupled straight-through Gumbel-softmax (Shah et al. 2024).
+    r"""Decoupled straight-through Gumbel-softmax (Shah et al. 2024), with uniform noise.
 
-    The forward and backward passes use different temperatures: the value is
-    :math:`y_f = \operatorname{softmax}((\theta+G)/T_f)` (made one-hot,
-    :math:`\mathrm{onehot}(\arg\max y_f)`, when ``hard=True``; then :math:`T_f` does not
-    change the value) and the gradient is that of
-    :math:`\operatorname{softmax}((\theta+G)/T_b)`, the same Gumbel noise ``G`` in both.
+    The same kernel as :func:`relaxarray.decoupled_st_gumbel_softmax`: with
+    :math:`G = -\log(-\log u)` and :math:`y = \theta / T_f + G`, the value is
+    :math:`\mathrm{onehot}(\arg\max y) \sim \mathrm{Cat}(\operatorname{softmax}(\theta/T_f))`
+    and the gradient that of :math:`\operatorname{softmax}(y / T_b)`. :math:`T_f = 1`
+    is the ST Gumbel-softmax at temperature :math:`T_b`.
 
     Parameters
     ----------
     logits : array
-    temperature_forward, temperature_backward : float or array
-    hard : bool
+    forward_temperature, backward_temperature : float or array
+        :math:`T_f > 0` and :math:`T_b > 0`.
     axis : int
 @NOISE@
+    temperature_forward, temperature_backward
+        Deprecated spellings of ``forward_temperature`` and ``backward_temperature``.
 
     Examples
     --------
     >>> import numpy as np
     >>> from relaxarray import estimators as est
-    >>> y = est.decoupled_st(np.zeros(3), temperature_forward=2.0, hard=False, rng=0)
-    >>> round(float(y.sum()), 6)
-    1.0
+    >>> est.decoupled_st(np.array([0.0, 60.0, 0.0]), forward_temperature=2.0, rng=0)
+    array([0., 1., 0.])
     """
-    xp, adapter, th, ax, u, d = _cat_setup(logits, axis, num_samples, rng, noise)
-    check_temperature(temperature_forward, adapter, "temperature_forward")
-    check_temperature(temperature_backward, adapter, "temperature_backward")
-    z = th + gumbel(xp, u)
-    value = d if hard else adapter.stop_gradient(_softmax(xp, adapter, z / temperature_forward, ax))
-    return straight_through(value, _softmax(xp, adapter, z / temperature_backward, ax))
+    for old, new in (("temperature_forward", "forward_temperature"),
+                     ("temperature_backward", "backward_temperature")):
+        value = temperature_forward if old == "temperature_forward" else temperature_backward
+        if value is None:
+            continue
+        warnings.warn(f"decoupled_st: {old}= is deprecated, use {new}=", DeprecationWarning,
+                      stacklevel=2)
+        if new == "forward_temperature":
+            forward_temperature = value
+        else:
+            backward_temperature = value
+    xp, adapter, tf, tb, ax, _ = _check_decoupled(
+        logits, forward_temperature, backward_temperature, axis, noise
+    )
+    lead = sample_shape(num_samples)
+    shape = (*lead, *logits.shape)
+    for t in (tf, tb):
+        if hasattr(t, "shape"):
+            shape = tuple(xp.broadcast_shapes(shape, tuple(t.shape)))
+    u = uniform_noise(xp, adapter, logits, shape, rng, noise)
+    return _decoupled_st(xp, adapter, logits, gumbel(xp, u), tf, tb, ax)
 
 
 def gapped_st(
