@@ -196,14 +196,25 @@ class _NoBar(_TextBar):
         pass
 
 
-def progress_bar(total: int, enabled: bool = True) -> Any:
-    """tqdm on stderr if it is installed, else a plain text bar on stderr."""
-    if not enabled:
-        return _NoBar(total, sys.stderr)
+def _is_terminal(file: Any) -> bool:
+    isatty = getattr(file, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # a closed or detached stream
+        return False
+
+
+def progress_bar(total: int, enabled: bool = True, file: TextIO | None = None) -> Any:
+    """tqdm on ``file`` (default stderr) if it is installed, else a plain text bar; no bar
+    at all unless ``file`` is a terminal, so ``demo > out.txt 2>&1`` or a pipe gets no
+    carriage-return updates."""
+    file = sys.stderr if file is None else file
+    if not enabled or not _is_terminal(file):
+        return _NoBar(total, file)
     if importlib.util.find_spec("tqdm") is not None:
         tqdm = importlib.import_module("tqdm").tqdm
-        return tqdm(total=total, file=sys.stderr, unit="batch", leave=True)
-    return _TextBar(total, sys.stderr)
+        return tqdm(total=total, file=file, unit="batch", leave=True)
+    return _TextBar(total, file)
 
 
 def compare(

@@ -148,7 +148,55 @@ def test_numpy_comparison_uses_explicit_forms(numpy_demo: tuple[str, str]) -> No
     check_score_family(out, "explicit")
     assert "straight-through (identity) |" not in out  # surrogate-only: not on NumPy
     assert "need automatic differentiation" in out
-    assert "80/80" in err  # the progress bar ran to the end (tqdm or the text bar)
+    # stderr is a pipe here, not a terminal: no progress bar, no carriage returns
+    assert "\r" not in err and "\r" not in out and "80/80" not in err
+
+
+class _Terminal:
+    """A text stream that says it is a terminal."""
+
+    def __init__(self) -> None:
+        import io
+
+        self.buf = io.StringIO()
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        return self.buf.write(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    import io
+
+    from relaxarray._demo_estimators import progress_bar
+
+    tty, pipe = _Terminal(), io.StringIO()
+    for stream in (tty, pipe):
+        bar = progress_bar(5, file=stream)
+        for _ in range(5):
+            bar.update(1)
+        bar.close()
+    assert "5/5" in tty.buf.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_demo_redirected_to_a_file_has_no_progress_updates(tmp_path: Path) -> None:
+    """``python -m relaxarray demo > file 2>&1``: the file holds the tables only."""
+    path = tmp_path / "demo.txt"
+    with path.open("w") as f:
+        subprocess.run(
+            [sys.executable, "-m", "relaxarray", "demo", "--backend", "numpy",
+             "--samples", "2000"],
+            check=True, stdout=f, stderr=subprocess.STDOUT, env=ENV, cwd=ROOT,
+        )
+    text = path.read_text()
+    assert "independent estimates per row" in text
+    assert "\r" not in text
 
 
 def test_torch_comparison_uses_surrogates(

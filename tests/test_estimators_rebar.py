@@ -193,3 +193,58 @@ def test_rebar_bernoulli_matches_hand_derived_tucker_formula(theta, eta, lam):
     out = est.rebar(f, x, eta=eta, temperature=lam, noise=torch.tensor(noise))
     (g,) = torch.autograd.grad(out.sum(), x)
     np.testing.assert_allclose(g.numpy(), g_ref, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["rebar", "relax"])
+@pytest.mark.parametrize("dist", ["bernoulli", "categorical"])
+def test_decoder_parameters_get_the_plain_pathwise_gradient(be, method, dist):
+    """f's own parameters w (a tiny decoder) get grad_w mean_s f(b_s; w) at the sampled b_s
+    by default, not grad f(b) + eta grad[f(sigma(z)) - f(sigma(z~))]; the former behaviour
+    stays behind parameter_gradient="control_variate"."""
+    if not be.differentiable:
+        pytest.skip("no autodiff")
+    theta = THETA_B if dist == "bernoulli" else THETA_C
+    s = 5
+    noise = np.random.default_rng(21).uniform(1e-6, 1.0, (2, s, theta.size))
+    u = noise[0]
+    if dist == "bernoulli":
+        b = (theta + np.log(u) - np.log1p(-u) > 0).astype(float)
+    else:
+        b = np.eye(theta.size)[np.argmax(theta - np.log(-np.log(u)), -1)]
+    xp = be.xp
+
+    def f(bb, w):
+        return (xp.sum(bb * w, axis=-1) - 0.3) ** 2
+
+    def sur(w, option="plain"):
+        g = lambda bb: f(bb, w)  # noqa: E731
+        x, nz = be.asarray(theta), be.asarray(noise)
+        if method == "rebar":
+            return est.rebar(g, x, eta=0.8, temperature=0.6, distribution=dist, noise=nz,
+                             parameter_gradient=option)
+        return est.relax(g, x, control=lambda z: 0.5 * g(z), distribution=dist, noise=nz,
+                         parameter_gradient=option)
+
+    w0 = be.asarray(W)
+    got = be.to_numpy(be.grad(sur, w0))
+    ref = np.mean(2 * ((b * W).sum(-1) - 0.3)[:, None] * b, axis=0)
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-14)
+    old = be.to_numpy(be.grad(lambda w: sur(w, "control_variate"), w0))
+    assert not np.allclose(old, ref, rtol=1e-3)
+    # the logits' gradient is unchanged by the option
+    x0 = be.asarray(theta)
+
+    def sur_theta(x, option):
+        g = lambda bb: f(bb, w0)  # noqa: E731
+        nz = be.asarray(noise)
+        if method == "rebar":
+            return est.rebar(g, x, eta=0.8, temperature=0.6, distribution=dist, noise=nz,
+                             parameter_gradient=option)
+        return est.relax(g, x, control=lambda z: 0.5 * g(z), distribution=dist, noise=nz,
+                         parameter_gradient=option)
+
+    np.testing.assert_allclose(
+        be.to_numpy(be.grad(lambda x: sur_theta(x, "plain"), x0)),
+        be.to_numpy(be.grad(lambda x: sur_theta(x, "control_variate"), x0)), rtol=1e-12)
+    with pytest.raises(ValueError, match="parameter_gradient"):
+        sur(w0, "bogus")

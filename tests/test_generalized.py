@@ -13,6 +13,19 @@ VALS = np.array([0.0, 1.0, 5.0])
 G = np.array([[0.0, 0.3, 2.0], [1.0, -0.5, 0.2]])
 
 
+def test_noise_with_leading_sample_axes(be):
+    """A negative axis counts from the noise's end: log_probs (2, 3) with noise (4, 2, 3)
+    gives (4, 2) samples, each the sample of its own noise."""
+    g = np.random.default_rng(3).gumbel(size=(4, *LP.shape))
+    for hard in (False, True):
+        out = be.to_numpy(rx.generalized_gumbel_softmax(
+            be.asarray(LP), be.asarray(VALS), temperature=0.5, hard=hard, noise=be.asarray(g)))
+        assert out.shape == (4, 2)
+        w = special.softmax((LP + g) / 0.5, axis=-1)
+        ref = VALS[np.argmax(LP + g, -1)] if hard else (w * VALS).sum(-1)
+        np.testing.assert_allclose(out, ref, rtol=1e-12)
+
+
 @pytest.mark.parametrize("t", [0.3, 1.0])
 def test_values_match_reference(be, t):
     soft = be.run(

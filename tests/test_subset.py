@@ -14,14 +14,24 @@ from relaxarray.distributions import GumbelTopK
 
 
 # -- NumPy float64 references -----------------------------------------------------------------
+def ref_log1m_softmax(z):
+    """log(1 - softmax(z)_i) = logsumexp_{j != i} z_j - logsumexp z (float64, direct)."""
+    n = z.shape[-1]
+    out = np.empty_like(z)
+    for i in range(n):
+        others = np.delete(z, i, axis=-1)
+        out[..., i] = special.logsumexp(others, axis=-1) - special.logsumexp(z, axis=-1)
+    return out
+
+
 def ref_relaxed_top_k(keys, k, t):
-    """Xie & Ermon's loop written directly in probability space (float64)."""
+    """Xie & Ermon's loop with the exact complement log(1 - p) (float64)."""
     alpha = keys.copy()
     total = np.zeros_like(keys)
     for _ in range(k):
         p = special.softmax(alpha / t, axis=-1)
         total += p
-        alpha = alpha + np.log(np.maximum(1 - p, np.finfo(float).eps))
+        alpha = alpha + ref_log1m_softmax(alpha / t)
     return total
 
 
@@ -196,6 +206,52 @@ def test_extremes_bounded_gradients_every_k(be, dtype, t):
 def test_low_temperature_soft_tends_to_hard(be):
     out = rx.gumbel_top_k(be.asarray(LOGITS), 3, temperature=1e-3, noise=be.asarray(G))
     np.testing.assert_allclose(be.to_numpy(out), ref_top_k_mask(LOGITS + G, 3), atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    ("logits", "k", "t"),
+    [([20.0, 0.0, -1.0, -2.0], 2, 0.05), ([60.0, 0.0, -1.0, -2.0, 1.0], 3, 1e-3),
+     ([1e4, 0.0, -1e4, 5.0], 2, 1e-2)],
+)
+def test_low_temperature_tends_to_hard_for_any_gap(be, dtype, logits, k, t):
+    """The exact log-space complement: no floor of 1 - p at eps capping the penalty of a
+    chosen item (which gave [2, 0, 0, 0] for the first case)."""
+    lg = np.array(logits)
+    x, g = be.asarray(lg, dtype), be.asarray(np.zeros_like(lg), dtype)
+    out = be.to_numpy(rx.gumbel_top_k(x, k, temperature=t, noise=g))
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(out, ref_top_k_mask(lg, k), atol=1e-5)
+    if be.differentiable:
+        w = be.asarray(np.arange(lg.size) - 1.5, dtype)
+        grad = be.to_numpy(be.grad(
+            lambda v: rx.gumbel_top_k(v, k, temperature=t, noise=g) * w, x))
+        assert np.all(np.isfinite(grad))
+
+
+def test_log1m_softmax_matches_direct_reference(be):
+    from relaxarray._subset import _log1m_softmax
+
+    z = np.array([[3.0, -1.0, 0.5, 3.0], [40.0, 0.0, -2.0, 1.0], [1e-3, 0.0, -1e-3, 2e-3]])
+    got = be.to_numpy(_log1m_softmax(be.xp, rx.backends.get_adapter(be.xp), be.asarray(z), -1))
+    np.testing.assert_allclose(got, ref_log1m_softmax(z), rtol=1e-12)
+
+
+def test_noise_with_leading_sample_axes(be):
+    """A negative axis counts from the noise's end: L (3, 8) with G (2, 3, 8) is two samples."""
+    rng = np.random.default_rng(4)
+    lg, g = rng.normal(size=(3, 8)), rng.gumbel(size=(2, 3, 8))
+    x, gg = be.asarray(lg), be.asarray(g)
+    for hard in (False, True):
+        out = be.to_numpy(rx.gumbel_top_k(x, 2, temperature=0.5, hard=hard, noise=gg))
+        assert out.shape == (2, 3, 8)
+        np.testing.assert_allclose(out.sum(-1), 2.0, rtol=1e-12)
+        for i in range(2):
+            one = rx.gumbel_top_k(x, 2, temperature=0.5, hard=hard, noise=be.asarray(g[i]))
+            np.testing.assert_allclose(out[i], be.to_numpy(one), rtol=1e-12)
+    a = be.to_numpy(GumbelTopK(x, 2, temperature=0.5).rsample((2,), rng=be.rng(0)))
+    assert a.shape == (2, 3, 8)
+    np.testing.assert_allclose(a.sum(-1), 2.0, rtol=1e-10)
 
 
 def test_rsample_and_batch_independence(be):

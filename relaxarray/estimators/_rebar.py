@@ -103,9 +103,30 @@ class _Relaxed:
             self.logp = -softplus(xp, xp.where(self.b > 0, -th, th))
 
 
+_PARAMETER_GRADIENTS = ("plain", "control_variate")
+
+
+def _check_parameter_gradient(parameter_gradient: str) -> bool:
+    """True for ``"plain"`` (cut the control variate's path to other parameters)."""
+    if parameter_gradient not in _PARAMETER_GRADIENTS:
+        raise ValueError(
+            f"parameter_gradient must be 'plain' or 'control_variate', got {parameter_gradient!r}"
+        )
+    return parameter_gradient == "plain"
+
+
 def _relax_surrogate(
-    r: _Relaxed, f: Objective, control: Callable[[Array], Array]
+    r: _Relaxed, f: Objective, control: Callable[[Array], Array], plain: bool = True
 ) -> Array:
+    r"""The one RELAX surrogate (REBAR calls it with :math:`c = \eta f(\sigma_\lambda)`).
+
+    ``plain``: the pathwise term :math:`\Delta = c(z) - c(\tilde z)` carries gradient to
+    ``logits`` only. Its gradient along every other parameter (``f``'s own, ``eta``,
+    ``temperature``, ``control``'s) is cancelled by subtracting
+    :math:`\Delta_0 - \mathrm{sg}(\Delta_0)`, :math:`\Delta_0 = c(\mathrm{sg}(z)) -
+    c(\mathrm{sg}(\tilde z))`: the same values and the same parameter gradients, no
+    ``logits`` gradient. So ``f``'s parameters get the plain pathwise :math:`\nabla f(b)`.
+    """
     xp, adapter = r.xp, r.adapter
     sg = adapter.stop_gradient
     fb = f(r.b)
@@ -118,6 +139,9 @@ def _relax_surrogate(
     box = xp.exp(logp - sg(logp))
     cv = cz - czt
     out = fb + (fb - czt_coef) * (box - 1) + (cv - sg(cv))
+    if plain:
+        cv0 = control(sg(r.z)) - czt_coef
+        out = out - (cv0 - sg(cv0))
     return xp.mean(out, axis=0)
 
 
@@ -132,19 +156,28 @@ def relax(
     num_samples: int = 1,
     rng: object = None,
     noise: Array | None = None,
+    parameter_gradient: str = "plain",
 ) -> Array:
     r"""RELAX surrogate (Grathwohl et al. 2018) with the caller's control variate.
 
-    Value :math:`\frac1S\sum_s f(b_s)`; gradient with respect to ``logits`` (and
-    pathwise to ``f``'s parameters) the RELAX estimator
+    Value :math:`\frac1S\sum_s f(b_s)`; gradient with respect to ``logits`` the RELAX
+    estimator
 
     .. math:: \hat g = \frac1S\sum_s \bigl[f(b_s) - c(\tilde z_s)\bigr]
        \nabla\log p_\theta(b_s) + \nabla c(z_s) - \nabla c(\tilde z_s),
 
     computed as :math:`f(b) + (f(b) - c(\mathrm{sg}(\tilde z)))(\boxdot\log p(b) - 1)
-    + \Delta - \mathrm{sg}(\Delta)`, :math:`\Delta = c(z) - c(\tilde z)`. The surrogate's
-    own gradient with respect to ``control``'s parameters is meaningless; adapt them by
-    descending :math:`\sum\hat g^2` (see the module docstring).
+    + \Delta - \mathrm{sg}(\Delta)`, :math:`\Delta = c(z) - c(\tilde z)`.
+
+    Gradient with respect to ``f``'s own parameters (e.g. a VAE decoder): by default
+    (``parameter_gradient="plain"``) the plain pathwise :math:`\frac1S\sum_s \nabla f(b_s)`
+    at the sampled :math:`b_s`, as in the reference implementations; the path of
+    :math:`\Delta` to any parameter other than ``logits`` is cancelled (see
+    ``_relax_surrogate``), so the surrogate's gradient with respect to ``control``'s
+    parameters is zero: adapt them by descending :math:`\sum\hat g^2` (see the module
+    docstring), which this does not change. ``parameter_gradient="control_variate"``
+    keeps the former behaviour, :math:`\nabla f(b) + \nabla c(z) - \nabla c(\tilde z)`
+    along ``f``'s parameters (also unbiased, but noisier).
 
     Parameters
     ----------
@@ -162,6 +195,8 @@ def relax(
     rng, noise
         ``noise``: uniform array of shape ``(2, S, *logits.shape)`` (``u`` for ``z``,
         ``v`` for :math:`\tilde z`).
+    parameter_gradient : {"plain", "control_variate"}
+        The gradient ``f``'s own parameters get (see above).
 
     Examples
     --------
@@ -173,8 +208,9 @@ def relax(
     >>> v.shape
     (1,)
     """
+    plain = _check_parameter_gradient(parameter_gradient)
     r = _Relaxed(logits, distribution, axis, num_samples, rng, noise)
-    return _relax_surrogate(r, f, control)
+    return _relax_surrogate(r, f, control, plain)
 
 
 def rebar(
@@ -189,6 +225,7 @@ def rebar(
     num_samples: int = 1,
     rng: object = None,
     noise: Array | None = None,
+    parameter_gradient: str = "plain",
 ) -> Array:
     r"""REBAR surrogate (Tucker et al. 2017): RELAX with
     :math:`c(z) = \eta\, f(\sigma_\lambda(z))`.
@@ -198,6 +235,12 @@ def rebar(
     (continuous) inputs. ``eta`` and ``temperature`` may be arrays requiring gradients,
     to be adapted by descending the estimator's second moment (see
     ``docs/estimators-st.md``).
+
+    ``f``'s own parameters (a decoder) get the plain pathwise gradient
+    :math:`\frac1S\sum_s\nabla f(b_s)` at the sampled :math:`b_s`, as in Tucker et al.'s
+    code; ``parameter_gradient="control_variate"`` gives them the former
+    :math:`\nabla f(b) + \eta\nabla[f(\sigma_\lambda(z)) - f(\sigma_\lambda(\tilde z))]`
+    (unbiased, noisier). Other parameters as in :func:`relax`.
 
     Examples
     --------
@@ -209,6 +252,7 @@ def rebar(
     """
     xp, adapter = namespace_and_adapter(logits)
     check_temperature(temperature, adapter)
+    plain = _check_parameter_gradient(parameter_gradient)
     categorical = distribution == "categorical"
     r = _Relaxed(logits, distribution, axis, num_samples, rng, noise)
 
@@ -219,4 +263,4 @@ def rebar(
             soft = _sigmoid(xp, z / temperature)
         return eta * f(soft)
 
-    return _relax_surrogate(r, f, control)
+    return _relax_surrogate(r, f, control, plain)
