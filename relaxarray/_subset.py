@@ -131,8 +131,9 @@ def gumbel_top_k(
       caps the penalty of a chosen item at :math:`\log\epsilon` and breaks the limit below
       for large key gaps). Values and gradients are finite; rows sum to :math:`k` and
       entries are :math:`\ge 0`; as :math:`T \to 0` it tends to the hard k-hot vector,
-      for any gap between the keys, in float32 and float64. Note that an entry of :math:`a` may exceed 1 slightly at moderate
-      temperatures (e.g. :math:`p^{(1)} = (0.6, 0.3, 0.1)`, :math:`T = 1`, :math:`k = 2`
+      for any gap between the keys, in float32 and float64. Note that an entry of
+      :math:`a` may exceed 1 slightly at moderate temperatures
+      (e.g. :math:`p^{(1)} = (0.6, 0.3, 0.1)`, :math:`T = 1`, :math:`k = 2`
       gives :math:`a_1 \approx 1.04`): this is a property of the Xie & Ermon relaxation.
 
     Parameters

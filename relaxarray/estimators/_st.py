@@ -17,9 +17,8 @@ categorical samples are Gumbel-max samples
 
 from __future__ import annotations
 
-from typing import Any
-
 import warnings
+from typing import Any
 
 from relaxarray._bernoulli import _st_bernoulli
 from relaxarray._decoupled import _check_decoupled, _decoupled_st
