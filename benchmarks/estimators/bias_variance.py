@@ -92,9 +92,9 @@ def categorical_estimators(torch: object) -> dict[str, Callable[..., object]]:
         "ReinMax (T=1)": lambda x, g: est.reinmax(x, temperature=1.0, noise=u(x, g)),
         "ReinMax (T=1.5)": lambda x, g: est.reinmax(x, temperature=1.5, noise=u(x, g)),
         "DST (Tf=1, Tb=0.5)": lambda x, g: est.decoupled_st(
-            x, temperature_forward=1.0, temperature_backward=0.5, noise=u(x, g)),
+            x, forward_temperature=1.0, backward_temperature=0.5, noise=u(x, g)),
         "DST (Tf=1, Tb=2)": lambda x, g: est.decoupled_st(
-            x, temperature_forward=1.0, temperature_backward=2.0, noise=u(x, g)),
+            x, forward_temperature=1.0, backward_temperature=2.0, noise=u(x, g)),
     }
 
 

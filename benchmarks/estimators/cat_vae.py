@@ -54,7 +54,7 @@ ESTIMATORS: dict[str, tuple[str, Callable[..., Any], dict[str, Any]]] = {
     "GST-1.0": ("st", est.gapped_st, {"temperature": TEMP}),
     "GST-p": ("st", est.gapped_st, {"temperature": TEMP, "gap": "p"}),
     "DST (Tf=1 Tb=2)": ("st", est.decoupled_st,
-                         {"temperature_forward": 1.0, "temperature_backward": 2.0}),
+                         {"forward_temperature": 1.0, "backward_temperature": 2.0}),
 }
 
 
