@@ -206,6 +206,10 @@ def assert_consistent(
 
     Compared, on every target, with the float64 NumPy result:
 
+    - every output's namespace, device, dtype and shape: an array of the input's
+      namespace (another library's array is a FAIL row, not read back), on the input's
+      device, with the reference's shape; a floating output keeps the floating inputs'
+      dtype (float64), an integer or boolean one the NumPy reference's dtype;
     - the value(s): ``fn`` returns an array or a tuple/list of arrays;
     - with ``grad=True``, on backends with autodiff, the gradient of the sum of the
       floating outputs with respect to every floating array argument. NumPy has no
@@ -238,9 +242,9 @@ def assert_consistent(
     Raises
     ------
     AssertionError
-        With a table: per target and quantity, the largest absolute and relative
-        difference and the first differing index (and why: NaN on one side only, a
-        different shape, an exception).
+        After every target ran, with a table: per target and quantity, the largest
+        absolute and relative difference and the first differing index (and why: NaN on
+        one side only, a wrong namespace, dtype, shape or device, an exception).
     ValueError
         For an unknown or uninstalled backend name.
 
