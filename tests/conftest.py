@@ -1,15 +1,15 @@
-"""The cross-backend test matrix.
+"""The cross-backend test matrix, built on :mod:`relaxarray.testing`.
 
-The ``be`` fixture (a :class:`Backend`) is parametrised over every installed backend and
-a few device/compilation variants. ``RELAXARRAY_TEST_BACKENDS`` (comma-separated base
-names: numpy, array_api_strict, torch, jax, cupy) narrows the set;
+The ``be`` fixture (a :class:`Backend`) is parametrised over the targets of
+:func:`relaxarray.testing.targets`: every installed backend, device and jit variant.
+``RELAXARRAY_TEST_BACKENDS`` (comma-separated names: numpy, array_api_strict, torch,
+jax, cupy) narrows it and every test marked ``requires_backend``;
 ``RELAXARRAY_REQUIRE_BACKENDS`` makes a missing backend an error instead of a skip (CI).
+Both are applied by the plugin ``relaxarray.testing.pytest_plugin``.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,45 +17,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-BASES = ("numpy", "array_api_strict", "torch", "jax", "cupy")
-VARIANTS = [
-    ("numpy", {}),
-    ("array_api_strict", {}),
-    ("array_api_strict", {"device": "device1"}),
-    ("torch", {}),
-    ("jax", {}),
-    ("jax", {"jit": True}),
-    ("cupy", {}),
-]
+from relaxarray.backends._catalog import KNOWN_BACKENDS, Target, is_installed
+from relaxarray.backends._catalog import targets as backend_targets
+from relaxarray.testing import backend_enabled, selected_backends
 
+pytest_plugins = ["relaxarray.testing.pytest_plugin"]
 
-def _installed(base: str) -> bool:
-    if base == "cupy":
-        if importlib.util.find_spec("cupy") is None:
-            return False
-        try:
-            import cupy
-
-            return bool(cupy.cuda.runtime.getDeviceCount() > 0)
-        except Exception:
-            return False
-    return importlib.util.find_spec(base) is not None
-
-
-def _selected() -> set[str]:
-    env = os.environ.get("RELAXARRAY_TEST_BACKENDS", "")
-    return {b.strip() for b in env.split(",") if b.strip()} or set(BASES)
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    required = {b.strip() for b in os.environ.get("RELAXARRAY_REQUIRE_BACKENDS", "").split(",")}
-    missing = sorted(b for b in required if b and not _installed(b))
-    if missing:
-        raise pytest.UsageError(f"required backends are not installed: {missing}")
+BASES = KNOWN_BACKENDS
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if _installed("jax"):
+    if backend_enabled("jax"):
         import jax
 
         jax.config.update("jax_enable_x64", True)
@@ -70,33 +42,22 @@ class Backend:
     jit: bool = False
     xp: Any = field(init=False)
     device: Any = field(init=False)
+    target: Target = field(init=False)
 
     def __post_init__(self) -> None:
-        import array_api_compat
+        for t in backend_targets(self.base):
+            if t.id == self.id:
+                break
+        else:
+            raise ValueError(f"relaxarray.testing has no target {self.id!r}")
+        self.target = t
+        self.xp = t.xp
+        self.device = t.device
 
-        if self.base == "numpy":
-            self.xp = array_api_compat.array_namespace(np.zeros(0))
-            self.device = "cpu"
-        elif self.base == "array_api_strict":
-            import array_api_strict as s
-
-            self.xp = s
-            self.device = s.Device(self.device_name) if self.device_name else s.Device("CPU_DEVICE")
-        elif self.base == "torch":
-            import torch
-
-            self.xp = array_api_compat.array_namespace(torch.zeros(0))
-            self.device = torch.device(self.device_name or "cpu")
-        elif self.base == "jax":
-            import jax
-
-            self.xp = jax.numpy
-            self.device = jax.devices()[0]
-        elif self.base == "cupy":
-            import cupy
-
-            self.xp = cupy
-            self.device = cupy.cuda.Device(0)
+    @classmethod
+    def from_target(cls, t: Target) -> Backend:
+        rest = t.id[len(t.backend) :].removesuffix("-jit" if t.jit else "").removeprefix("-")
+        return cls(t.backend, device_name=rest or None, jit=t.jit)
 
     @property
     def id(self) -> str:
@@ -106,7 +67,7 @@ class Backend:
 
     @property
     def differentiable(self) -> bool:
-        return self.base in ("torch", "jax")
+        return bool(self.target.adapter.differentiable)
 
     def dtype(self, name: str) -> Any:
         return getattr(self.xp, name)
@@ -115,19 +76,7 @@ class Backend:
         a = np.asarray(a)
         if dtype is not None:
             a = a.astype(dtype)
-        if self.base == "numpy":
-            return a
-        if self.base == "array_api_strict":
-            return self.xp.asarray(a, device=self.device)
-        if self.base == "torch":
-            import torch
-
-            return torch.as_tensor(a, device=self.device)
-        if self.base == "jax":
-            import jax
-
-            return jax.device_put(self.xp.asarray(a), self.device)
-        return self.xp.asarray(a)
+        return self.target.asarray(a)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         if self.base == "torch":
@@ -189,23 +138,20 @@ class Backend:
 
 
 def _params() -> list[Any]:
-    selected = _selected()
     params = []
-    for base, opts in VARIANTS:
-        if base not in selected:
+    for base in selected_backends():
+        if not is_installed(base):
+            skip = pytest.mark.skip(reason=f"{base} not installed")
+            params.append(pytest.param(None, id=base, marks=[skip]))
             continue
-        be_id = base + (f"-{opts['device']}" if "device" in opts else "") + (
-            "-jit" if opts.get("jit") else ""
-        )
-        marks = [] if _installed(base) else [pytest.mark.skip(reason=f"{base} not installed")]
-        params.append(pytest.param((base, opts), id=be_id, marks=marks))
+        for t in backend_targets(base):
+            params.append(pytest.param(t, id=t.id))
     return params
 
 
 @pytest.fixture(params=_params())
 def be(request: pytest.FixtureRequest) -> Backend:
-    base, opts = request.param
-    return Backend(base, device_name=opts.get("device"), jit=bool(opts.get("jit")))
+    return Backend.from_target(request.param)
 
 
 @pytest.fixture

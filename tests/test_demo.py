@@ -12,13 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from relaxarray.testing import requires_backend
+
 ROOT = Path(__file__).resolve().parent.parent
 # One thread per framework: the test machine's cores are shared, and torch's thread pool
 # slows down by an order of magnitude when oversubscribed.
 ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
-@pytest.mark.parametrize("backend", ["numpy", "array_api_strict", "torch", "jax"])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param(b, marks=requires_backend(b))
+        for b in ("numpy", "array_api_strict", "torch", "jax")
+    ],
+)
 def test_demo_prints_the_lecture_tables(backend: str) -> None:
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} not installed")
@@ -199,6 +207,7 @@ def test_demo_redirected_to_a_file_has_no_progress_updates(tmp_path: Path) -> No
     assert "\r" not in text
 
 
+@requires_backend("torch")
 def test_torch_comparison_uses_surrogates(
     numpy_demo: tuple[str, str], torch_demo: tuple[str, str]
 ) -> None:
@@ -237,6 +246,7 @@ def test_torch_comparison_uses_surrogates(
             assert abs(mean(name) - exact) < 4 * se(name), (phi, name)
 
 
+@requires_backend("jax")
 def test_jax_matches_numpy_on_a_small_budget() -> None:
     out = run_demo("jax", "--samples", "20000", "--no-progress")[0]
     ref = run_demo("numpy", "--samples", "20000", "--no-progress")[0]

@@ -22,6 +22,7 @@ from relaxarray.distributions import (
     StraightThroughCategorical,
     kl_divergence,
 )
+from relaxarray.testing import requires_backend
 
 
 def _maddison_concrete(y, logits, t):
@@ -259,6 +260,7 @@ def test_validation_errors(be):
         RelaxedBernoulli(1.0, probs=p).entropy()
 
 
+@requires_backend("jax")
 def test_jax_pytrees():
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
@@ -282,6 +284,7 @@ def test_jax_pytrees():
     np.testing.assert_allclose(np.asarray(gn.loc), 2 * (0.5 + 2.0 * np.asarray(z)), rtol=1e-12)
 
 
+@requires_backend("torch")
 def test_torch_training_loop():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)

@@ -12,6 +12,7 @@ from _estimator_cases import THETA_B, THETA_C, f_bern, f_cat
 from test_estimators_score import CASES, IDS
 
 from relaxarray import estimators as est
+from relaxarray.testing import requires_backend
 
 
 @pytest.mark.parametrize(("name", "kw"), CASES, ids=IDS)
@@ -68,6 +69,7 @@ def test_ema_functional() -> None:
         est.ema_baseline(np.zeros(()), decay=1.0)
 
 
+@requires_backend("jax")
 def test_ema_jit_scan() -> None:
     """The EMA state is a pytree: it passes through jax.jit and lax.scan."""
     jax = pytest.importorskip("jax")
@@ -87,6 +89,7 @@ def test_ema_jit_scan() -> None:
     assert 0 < float(state.value) < 20
 
 
+@requires_backend("torch")
 def test_pathwise_gradient_of_f_parameters() -> None:
     """Surrogates pass f's own parameters a pathwise gradient: d/dt E[(b - t)^2] = -2(p - t)."""
     torch = pytest.importorskip("torch")

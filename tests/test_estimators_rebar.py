@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from relaxarray import estimators as est
+from relaxarray.testing import requires_backend
 
 W = np.array([1.0, -0.7, 0.4])
 THETA_B = np.array([0.3, -1.0, 0.8])
@@ -94,6 +95,7 @@ def _per_sample_grads_torch(f, logits, eta, temp, noise, create_graph):
     return g
 
 
+@requires_backend("torch")
 @pytest.mark.parametrize("t_target", [0.45, 0.499])
 def test_rebar_adaptation_torch(t_target):
     # Descending E[g^2] over (eta, log temperature) from a poor start (eta=1, T=0.1,
@@ -128,6 +130,7 @@ def test_rebar_adaptation_torch(t_target):
     assert g.var().item() < 0.3 * g0.var().item()
 
 
+@requires_backend("jax")
 def test_relax_adapted_control_jax():
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
@@ -161,6 +164,7 @@ def test_relax_adapted_control_jax():
     assert end < 0.5 * start
 
 
+@requires_backend("torch")
 @pytest.mark.parametrize("theta,eta,lam", [(0.3, 0.9, 0.5), (-1.2, 1.3, 0.2)])
 def test_rebar_bernoulli_matches_hand_derived_tucker_formula(theta, eta, lam):
     # Independent check of the REBAR estimator against Tucker et al. (2017) written out by

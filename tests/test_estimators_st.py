@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from relaxarray import estimators as est
+from relaxarray.testing import requires_backend
 
 THETA = np.array([0.4, -0.3, 1.0, 0.2])
 G_UP = np.array([1.0, -2.0, 0.5, 3.0])
@@ -128,6 +129,7 @@ def test_gapped_st_p_gradient(be, theta):
     np.testing.assert_allclose(be.to_numpy(g), expected, rtol=1e-10, atol=1e-12)
 
 
+@requires_backend("torch")
 def test_gapped_st_p_extremes_and_errors():
     # pi_d -> 1 (gap capped, finite) and pi_d -> 0 (gap -> 1) stay finite.
     torch = pytest.importorskip("torch")

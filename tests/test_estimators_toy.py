@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from relaxarray import estimators as est
+from relaxarray.testing import requires_backend
 
 N = 10**6
 
@@ -63,6 +64,7 @@ def test_disarm_zero_variance_at_phi_zero() -> None:
     np.testing.assert_allclose(g, 0.25 * 0.1, rtol=1e-12)
 
 
+@requires_backend("torch")
 def test_toy_surrogate_torch() -> None:
     """Same check through torch.autograd on the surrogate forms (smaller N)."""
     torch = pytest.importorskip("torch")

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from relaxarray.testing import requires_backend
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -146,7 +148,10 @@ VAE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("script", "framework", "estimator"), VAE_CASES)
+@pytest.mark.parametrize(
+    ("script", "framework", "estimator"),
+    [pytest.param(*case, marks=requires_backend(case[1])) for case in VAE_CASES],
+)
 def test_discrete_vae(script: str, framework: str, estimator: str, tmp_path: Path) -> None:
     pytest.importorskip(framework)
     pytest.importorskip("sklearn")
@@ -170,6 +175,7 @@ def test_discrete_vae(script: str, framework: str, estimator: str, tmp_path: Pat
 # -- feature selection with L0 gates (torch) --------------------------------------------------
 
 
+@requires_backend("torch")
 @pytest.mark.parametrize("gate", ["hard-concrete", "gaussian"])
 def test_feature_selection(gate: str, tmp_path: Path) -> None:
     pytest.importorskip("torch")

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-torch = pytest.importorskip("torch")
+from relaxarray.testing import import_backend
+
+torch = import_backend("torch")
 td = torch.distributions
 
 from relaxarray import distributions as D  # noqa: E402

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import numpy as np
@@ -12,6 +11,7 @@ from conftest import Backend
 from relaxarray import random
 from relaxarray._lib import threefry as _threefry
 from relaxarray.backends import get_adapter
+from relaxarray.testing import requires_backend
 
 # Random123 known-answer vectors for Threefry-2x32-20, from Random123's
 # ``examples/kat_vectors`` (D. E. Shaw Research, Random123 1.x; mirrored e.g. at
@@ -23,8 +23,6 @@ KAT_20 = [
     ((0x243F6A88, 0x85A308D3), (0x13198A2E, 0x03707344), (0xC4923A9C, 0x483DF7A0)),
 ]
 
-HAS_JAX = importlib.util.find_spec("jax") is not None
-HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
 def _words_np(be: Backend, x: object) -> np.ndarray:
@@ -58,7 +56,7 @@ def test_known_answers_arrays(be: Backend) -> None:
     np.testing.assert_array_equal(_words_np(be, x1), out[:, 1])
 
 
-@pytest.mark.skipif(not HAS_JAX, reason="jax not installed")
+@requires_backend("jax")
 def test_matches_jax_threefry_on_random_inputs() -> None:
     import jax.numpy as jnp
     from jax._src.random.threefry2x32 import threefry_2x32
@@ -180,7 +178,7 @@ def test_split_dispatch_and_errors() -> None:
     assert random.portable(2**32 + 5) == random.PortableKey(1, 5)
 
 
-@pytest.mark.skipif(not HAS_JAX, reason="jax not installed")
+@requires_backend("jax")
 def test_jax_jit_key_as_argument() -> None:
     import jax
     import jax.numpy as jnp
@@ -197,7 +195,7 @@ def test_jax_jit_key_as_argument() -> None:
     )
 
 
-@pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
+@requires_backend("torch")
 def test_torch_compile_fullgraph() -> None:
     import torch
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import relaxarray as rx
+from relaxarray.testing import requires_backend
 
 X = np.array([[1.1, 4.0, -0.1, 2.3], [0.0, -1.0, 2.0, 0.5]])
 
@@ -25,6 +26,7 @@ def _all(v):  # type: ignore[no-untyped-def]
     )
 
 
+@requires_backend("jax")
 def test_jax_jit_vmap_grad() -> None:
     jax = pytest.importorskip("jax")
     x = jax.numpy.asarray(X)
@@ -38,6 +40,7 @@ def test_jax_jit_vmap_grad() -> None:
     np.testing.assert_allclose(f(x, 0.5), rx.softmax(x, temperature=0.5), rtol=1e-12)
 
 
+@requires_backend("torch")
 def test_torch_compile_fullgraph() -> None:
     torch = pytest.importorskip("torch")
     x = torch.tensor(X, requires_grad=True)

@@ -13,6 +13,7 @@ import numpy as np
 from relaxarray import random
 from relaxarray.backends._catalog import KNOWN_BACKENDS, Target, is_installed
 from relaxarray.backends._catalog import targets as _backend_targets
+from relaxarray.testing._selection import selected_backends
 
 __all__ = ["assert_consistent", "targets"]
 
@@ -23,11 +24,12 @@ def targets(backends: Iterable[str] | None = None) -> list[Target]:
     Parameters
     ----------
     backends : iterable of str, optional
-        Backend names from ``KNOWN_BACKENDS``. ``None`` means every installed backend;
-        a named backend that is unknown or not installed raises ``ValueError``.
+        Backend names from ``KNOWN_BACKENDS``. ``None`` means every installed backend
+        that ``RELAXARRAY_TEST_BACKENDS`` selects (all of them when it is unset); a
+        named backend that is unknown or not installed raises ``ValueError``.
     """
     if backends is None:
-        names = [b for b in KNOWN_BACKENDS if is_installed(b)]
+        names = [b for b in selected_backends() if is_installed(b)]
     else:
         if isinstance(backends, str):
             raise TypeError("backends must be a list of backend names, not a str")
@@ -71,6 +73,51 @@ def _outputs(out: Any) -> list[Any]:
 
 def _is_float_np(a: Any) -> bool:
     return isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating)
+
+
+def _namespace_name(xp: Any) -> str:
+    return str(getattr(xp, "__name__", repr(xp)))
+
+
+def _meta_rows(
+    t: Target, name: str, out: Any, ref: np.ndarray, want_dtype: str, like: Any
+) -> list[_Row]:
+    """FAIL rows for an output of the wrong namespace, dtype, shape or device.
+
+    ``like`` is the first array argument as converted for ``t`` (``None`` without one):
+    the output must be an array of its namespace, on its device. ``want_dtype`` is the
+    Array API name of the dtype it must have.
+    """
+    import array_api_compat
+
+    want_xp = t.xp if like is None else array_api_compat.array_namespace(like)
+    try:
+        got_xp = array_api_compat.array_namespace(out)
+    except TypeError:
+        note = f"not an array: {type(out).__module__}.{type(out).__qualname__}"
+        return [_Row(t.id, f"{name} namespace", False, note=note)]
+    if got_xp is not want_xp:
+        note = f"{_namespace_name(got_xp)} array, input is {_namespace_name(want_xp)}"
+        return [_Row(t.id, f"{name} namespace", False, note=note)]
+    rows = []
+    want = getattr(want_xp, want_dtype, None)
+    if want is None or out.dtype != want:
+        note = f"{_dtype_name(out.dtype)} != expected {want_dtype}"
+        rows.append(_Row(t.id, f"{name} dtype", False, note=note))
+    if tuple(out.shape) != ref.shape:
+        note = f"shape {tuple(out.shape)} != reference {ref.shape}"
+        rows.append(_Row(t.id, f"{name} shape", False, note=note))
+    if like is not None:
+        want_dev, got_dev = array_api_compat.device(like), array_api_compat.device(out)
+        if got_dev != want_dev:
+            note = f"on {got_dev!r}, input on {want_dev!r}"
+            rows.append(_Row(t.id, f"{name} device", False, note=note))
+    return rows
+
+
+def _dtype_name(dtype: Any) -> str:
+    """``float32`` for numpy's, torch's (``torch.float32``) and JAX's float32 alike."""
+    return str(dtype).rpartition(".")[2]
 
 
 def _compare(target: str, quantity: str, got: Any, ref: Any, rtol: float, atol: float) -> _Row:
@@ -159,6 +206,10 @@ def assert_consistent(
 
     Compared, on every target, with the float64 NumPy result:
 
+    - every output's namespace, device, dtype and shape: an array of the input's
+      namespace (another library's array is a FAIL row, not read back), on the input's
+      device, with the reference's shape; a floating output keeps the floating inputs'
+      dtype (float64), an integer or boolean one the NumPy reference's dtype;
     - the value(s): ``fn`` returns an array or a tuple/list of arrays;
     - with ``grad=True``, on backends with autodiff, the gradient of the sum of the
       floating outputs with respect to every floating array argument. NumPy has no
@@ -177,7 +228,8 @@ def assert_consistent(
     rtol, atol : float
         Tolerance of the values: ``|got - ref| <= atol + rtol * |ref|``; NaN must match NaN.
     backends : list of str, optional
-        Names from ``KNOWN_BACKENDS``; ``None`` means every installed backend.
+        Names from ``KNOWN_BACKENDS``; ``None`` means every installed backend selected
+        by ``RELAXARRAY_TEST_BACKENDS`` (see :func:`targets`).
     grad : bool
         Also compare gradients on autodiff backends.
     grad_rtol, grad_atol : float, optional
@@ -190,9 +242,9 @@ def assert_consistent(
     Raises
     ------
     AssertionError
-        With a table: per target and quantity, the largest absolute and relative
-        difference and the first differing index (and why: NaN on one side only, a
-        different shape, an exception).
+        After every target ran, with a table: per target and quantity, the largest
+        absolute and relative difference and the first differing index (and why: NaN on
+        one side only, a wrong namespace, dtype, shape or device, an exception).
     ValueError
         For an unknown or uninstalled backend name.
 
@@ -218,6 +270,12 @@ def assert_consistent(
         np.asarray(o) for o in _outputs(_run(reference_target, fn, np_args, array_pos, call_kwargs))
     ]
     float_out = [i for i, o in enumerate(ref_out) if np.issubdtype(o.dtype, np.floating)]
+    # floating outputs keep the floating inputs' dtype (float64: NumPy inputs are
+    # converted so); other outputs have the NumPy reference's dtype on every backend
+    want_dtypes = [
+        "float64" if i in float_out and float_pos else _dtype_name(o.dtype)
+        for i, o in enumerate(ref_out)
+    ]
 
     rows: list[_Row] = []
     grad_ref: list[Any] | None = None
@@ -233,9 +291,20 @@ def assert_consistent(
                 _Row(t.id, "value", False, note=f"{len(out)} outputs != reference {len(ref_out)}")
             )
             continue
+        like = t_args[array_pos[0]] if array_pos else None
         for k, (o, r) in enumerate(zip(out, ref_out, strict=True)):
             name = "value" if len(out) == 1 else f"value[{k}]"
-            rows.append(_compare(t.id, name, t.to_numpy(o), r, rtol, atol))
+            meta = _meta_rows(t, name, o, r, want_dtypes[k], like)
+            rows.extend(meta)
+            if any(m.quantity.endswith(("namespace", "shape")) for m in meta):
+                continue  # values of another library or shape: not comparable
+            try:
+                got = t.to_numpy(o)
+            except Exception as exc:
+                note = f"reading it back raised {type(exc).__name__}: {exc}"
+                rows.append(_Row(t.id, name, False, note=note))
+                continue
+            rows.append(_compare(t.id, name, got, r, rtol, atol))
         if not (grad and t.adapter.differentiable and float_pos and float_out):
             continue
         try:
