@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from _estimator_cases import THETA_B, f_bern
 from api_cases import CASES
 
