@@ -139,7 +139,7 @@ def test_pyro_svi_trains_a_discrete_latent_model() -> None:
         num_particles=64, vectorize_particles=True, max_plate_nesting=0))
     for _ in range(15):
         svi.step()
-    phi = float(pyro.param("phi"))
+    phi = float(pyro.param("phi").detach())
     assert (phi - PHI0) * exact > 0
     assert exact_elbo(phi) > exact_elbo(PHI0) + 0.1
 

@@ -47,14 +47,17 @@ class Distribution:
 
     @property
     def xp(self) -> Namespace:
+        """The array namespace of the parameters."""
         return namespace_and_adapter(*self._arrays())[0]
 
     @property
     def adapter(self) -> Adapter:
+        """The backend adapter of the parameters (noise, stop-gradient, special functions)."""
         return namespace_and_adapter(*self._arrays())[1]
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
+        """Shape of the independent, non-identical batch of distributions."""
         shapes = []
         for name, event_nd in self._fields.items():
             value = getattr(self, name)
@@ -65,6 +68,7 @@ class Distribution:
 
     @property
     def event_shape(self) -> tuple[int, ...]:
+        """Shape of one sample (``()`` for scalar variables, ``(K,)`` on the simplex)."""
         for name, event_nd in self._fields.items():
             value = getattr(self, name)
             if event_nd and hasattr(value, "shape"):
@@ -131,14 +135,17 @@ class Distribution:
 
     @property
     def mean(self) -> Array:
+        """The mean, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form mean")
 
     @property
     def mode(self) -> Array:
+        """The most probable value, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form mode")
 
     @property
     def variance(self) -> Array:
+        """The variance, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form variance")
 
     def __repr__(self) -> str:

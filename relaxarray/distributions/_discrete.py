@@ -42,6 +42,7 @@ class _BinaryBase(Distribution):
 
     @property
     def logits(self) -> Array:
+        r"""Log-odds :math:`\log p - \log(1 - p)` of the event 1."""
         if self._logits is not None:
             return self._logits
         xp, p = self.xp, self._probs
@@ -49,6 +50,7 @@ class _BinaryBase(Distribution):
 
     @property
     def probs(self) -> Array:
+        r"""Probability :math:`p = \sigma(\text{logits})` of the event 1."""
         if self._probs is not None:
             return self._probs
         return sigmoid(self.xp, self.adapter, self._logits)
@@ -138,6 +140,7 @@ class _CategoricalBase(Distribution):
 
     @property
     def num_categories(self) -> int:
+        """Number of categories :math:`K` (the last axis of the parameters)."""
         p = self._logits if self._logits is not None else self._probs
         return int(p.shape[-1])
 
@@ -153,6 +156,7 @@ class _CategoricalBase(Distribution):
 
     @property
     def probs(self) -> Array:
+        """Category probabilities, summing to 1 on the last axis."""
         if self._probs is not None:
             p = self._probs
             return p / self.xp.sum(p, axis=-1, keepdims=True)
