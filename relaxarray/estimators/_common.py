@@ -75,7 +75,9 @@ class EstimatorResult(NamedTuple):
 
 
 EstimatorResult.value.__doc__ = "Monte Carlo estimate of E[f], shape ``B``."
-EstimatorResult.grad.__doc__ = "Gradient estimate with respect to the logits, shape ``logits.shape``."
+EstimatorResult.grad.__doc__ = (
+    "Gradient estimate with respect to the logits, shape ``logits.shape``."
+)
 
 
 class EMABaseline(NamedTuple):
