@@ -45,6 +45,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 bundled into _static/mathjax (no CDN): formulas render offline, from a
+    # file:// copy of the site or a machine without network.
+    "sphinx-mathjax-offline",
     "numpydoc",
 ]
 

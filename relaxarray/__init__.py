@@ -94,7 +94,7 @@ __all__ = [
 
 # Subpackages that are not imported eagerly are reachable as attributes, imported on first
 # use (as scipy does): ``rx.distributions.Normal`` works after ``import relaxarray as rx``.
-_LAZY_SUBPACKAGES = frozenset({"backends", "distributions", "testing"})
+_LAZY_SUBPACKAGES = frozenset({"backends", "distributions", "interop", "testing"})
 
 
 def __getattr__(name: str) -> object:

@@ -48,6 +48,7 @@ def run(
         _demo_plot.check_matplotlib()
     xp = namespace_by_name(backend)
     _lecture(xp, backend, out)
+    out.flush()  # a closed pipe (``demo | head``) is noticed here, before the long part
     if not compare:
         return 0
     autodiff = has_autodiff(xp)

@@ -35,12 +35,13 @@ def get_noise(
     estimator resolves ``rng=``/``noise=``: exactly one of them; drawn noise has the full
     shape ``sample_shape + batch_shape``; given noise must already include the whole batch
     (no noise shared across batch entries) and is used in ``like``'s dtype.
+
+    Neither given (``rng=None``, the default) draws from the framework's own global
+    generator where it has one (torch's default generator, which ``torch.manual_seed``
+    seeds and ``torch.compile`` traces; cupy's), from fresh OS entropy on NumPy and other
+    namespaces (``numpy.random.default_rng()``: not reproducible), and raises ``TypeError``
+    on JAX, which has no global generator.
     """
-    if noise is None and rng is None:
-        raise ValueError(
-            "pass exactly one of rng= (an int seed, a native generator or a JAX key) or "
-            f"noise= (base {kind} noise of the sample's full shape); got neither"
-        )
     if noise is not None and rng is not None:
         raise ValueError("pass exactly one of rng= or noise=, not both")
     sshape = shape_tuple(sample_shape)

@@ -26,6 +26,29 @@ pytest_plugins = ["relaxarray.testing.pytest_plugin"]
 BASES = KNOWN_BACKENDS
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the run cleanly: drop the frameworks' caches and jax's gc hook.
+
+    jax appends a callback to ``gc.callbacks`` that frees XLA buffers; at the end of a run
+    (an xdist worker told to stop, interpreter shutdown) a collection can fire it while the
+    interpreter is interrupted, which printed a KeyboardInterrupt traceback after the
+    summary. Nothing runs after this hook, so the callback is no longer needed.
+    """
+    import gc
+    import sys
+
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        jax.clear_caches()
+        gc.callbacks[:] = [
+            cb for cb in gc.callbacks
+            if not getattr(cb, "__module__", "").startswith(("jax", "jaxlib"))
+        ]
+    dynamo = sys.modules.get("torch._dynamo")
+    if dynamo is not None:
+        dynamo.reset()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if backend_enabled("jax"):
         import jax

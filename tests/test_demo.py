@@ -52,6 +52,50 @@ def test_demo_rejects_unknown_backend() -> None:
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
 
 
+@pytest.mark.parametrize("argv", [["-m", "relaxarray", "--version"]])
+def test_version_flag(argv: list[str]) -> None:
+    import relaxarray
+
+    proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=ENV,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"relaxarray {relaxarray.__version__}"
+
+
+def test_console_script_entry_point_prints_the_version(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # ``relaxarray --version`` is pyproject's [project.scripts] entry, relaxarray.__main__:main
+    import tomllib
+
+    import relaxarray
+    from relaxarray.__main__ import main
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"relaxarray": "relaxarray.__main__:main"}
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"relaxarray {relaxarray.__version__}"
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    # ``python -m relaxarray demo | head -1``: the reader leaves after one line; the demo
+    # stops at its next flush, with no BrokenPipeError traceback and the shell's status.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "relaxarray", "demo", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=ROOT,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait()
+    assert first.decode().startswith("relaxarray ")
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert proc.returncode == 141
+
+
 # -- the estimator comparison -----------------------------------------------------------------
 
 T = 0.45

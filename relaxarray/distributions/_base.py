@@ -9,6 +9,7 @@ static), so that distributions pass through ``jax.jit``, ``jax.vmap`` and ``jax.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -36,6 +37,9 @@ class Distribution:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         register_pytree_class(cls, Distribution._flatten, Distribution._unflatten)
+        for name in ("sample", "rsample"):
+            if name in cls.__dict__:
+                setattr(cls, name, _accept_key_first(cls.__dict__[name]))
 
     # -- parameters and shapes --------------------------------------------------------------
     def _arrays(self) -> list[Array]:
@@ -43,14 +47,17 @@ class Distribution:
 
     @property
     def xp(self) -> Namespace:
+        """The array namespace of the parameters."""
         return namespace_and_adapter(*self._arrays())[0]
 
     @property
     def adapter(self) -> Adapter:
+        """The backend adapter of the parameters (noise, stop-gradient, special functions)."""
         return namespace_and_adapter(*self._arrays())[1]
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
+        """Shape of the independent, non-identical batch of distributions."""
         shapes = []
         for name, event_nd in self._fields.items():
             value = getattr(self, name)
@@ -61,6 +68,7 @@ class Distribution:
 
     @property
     def event_shape(self) -> tuple[int, ...]:
+        """Shape of one sample (``()`` for scalar variables, ``(K,)`` on the simplex)."""
         for name, event_nd in self._fields.items():
             value = getattr(self, name)
             if event_nd and hasattr(value, "shape"):
@@ -88,6 +96,21 @@ class Distribution:
                     ) from exc
         return new
 
+    # -- bridges ---------------------------------------------------------------------------------
+    def to_torch(self) -> Any:
+        """This distribution as a ``torch.distributions.Distribution`` (Pyro's
+        ``TorchDistribution`` when Pyro is installed): see :func:`relaxarray.interop.to_torch`."""
+        from relaxarray.interop import _torch
+
+        return _torch.wrap(self, kl_divergence)
+
+    def to_numpyro(self) -> Any:
+        """This distribution as a ``numpyro.distributions.Distribution``: see
+        :func:`relaxarray.interop.to_numpyro`."""
+        from relaxarray.interop import _numpyro
+
+        return _numpyro.wrap(self)
+
     # -- the API -------------------------------------------------------------------------------
     def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
         """Draw samples of shape ``sample_shape + batch_shape + event_shape`` (no gradient)."""
@@ -112,14 +135,17 @@ class Distribution:
 
     @property
     def mean(self) -> Array:
+        """The mean, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form mean")
 
     @property
     def mode(self) -> Array:
+        """The most probable value, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form mode")
 
     @property
     def variance(self) -> Array:
+        """The variance, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form variance")
 
     def __repr__(self) -> str:
@@ -141,6 +167,49 @@ class Distribution:
         obj.__dict__.update(dict(zip(names, children, strict=True)))
         return obj  # type: ignore[no-any-return]
 
+
+def _is_shape(x: object) -> bool:
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, int):
+        return True
+    return isinstance(x, (tuple, list)) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in x
+    )
+
+
+def _accept_key_first(method: Callable[..., Array]) -> Callable[..., Array]:
+    """Let ``sample``/``rsample`` take the key the way JAX libraries pass it.
+
+    ``d.sample(key, (3,))`` (NumPyro's order: the key first), ``d.sample(seed=key,
+    sample_shape=(3,))`` (distrax) and ``d.sample(key=key)`` all mean
+    ``d.sample((3,), rng=key)``. A first positional argument that is not a shape (an int
+    or a tuple of ints) is the key.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Distribution, *args: Any, **kwargs: Any) -> Array:
+        given = [k for k in ("rng", "seed", "key") if kwargs.get(k) is not None]
+        if args and not _is_shape(args[0]):
+            given.append("a positional key")
+            kwargs["rng"], args = args[0], args[1:]
+        if len(given) > 1:
+            raise TypeError(
+                f"{type(self).__name__}.{method.__name__}: pass the random key once "
+                f"(as rng=, seed= or key=), got {' and '.join(given)}"
+            )
+        for alias in ("seed", "key"):
+            if alias in kwargs:
+                value = kwargs.pop(alias)
+                if value is not None:
+                    kwargs["rng"] = value
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+for _name in ("sample", "rsample"):
+    setattr(Distribution, _name, _accept_key_first(getattr(Distribution, _name)))
 
 _KL: dict[tuple[type, type], Callable[[Any, Any], Array]] = {}
 

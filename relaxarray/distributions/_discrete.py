@@ -43,6 +43,7 @@ class _BinaryBase(Distribution):
 
     @property
     def logits(self) -> Array:
+        r"""Log-odds :math:`\log p - \log(1 - p)` of the event 1."""
         if self._logits is not None:
             return self._logits
         xp, p = self.xp, self._probs
@@ -50,6 +51,7 @@ class _BinaryBase(Distribution):
 
     @property
     def probs(self) -> Array:
+        r"""Probability :math:`p = \sigma(\text{logits})` of the event 1."""
         if self._probs is not None:
             return self._probs
         return sigmoid(self.xp, self.adapter, self._logits)
@@ -144,6 +146,7 @@ class _CategoricalBase(Distribution):
 
     @property
     def num_categories(self) -> int:
+        """Number of categories :math:`K` (the last axis of the parameters)."""
         p = self._logits if self._logits is not None else self._probs
         return int(p.shape[-1])
 
@@ -159,6 +162,7 @@ class _CategoricalBase(Distribution):
 
     @property
     def probs(self) -> Array:
+        """Category probabilities, summing to 1 on the last axis."""
         if self._probs is not None:
             p = self._probs
             return p / self.xp.sum(p, axis=-1, keepdims=True)

@@ -212,8 +212,8 @@ class Dirichlet(Distribution):
     ) -> Array:
         """Samples on the simplex; ``noise`` (Gamma(alpha, 1) draws) may replace ``rng``."""
         xp, adapter = namespace_and_adapter(self.concentration, noise)
-        if (noise is None) == (rng is None):
-            raise ValueError("pass exactly one of rng= and noise=")
+        if noise is not None and rng is not None:
+            raise ValueError("pass exactly one of rng= or noise=, not both")
         a = self.concentration
         if noise is None:
             shape = self._extended_shape(sample_shape)

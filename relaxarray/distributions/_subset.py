@@ -62,8 +62,6 @@ class GumbelTopK(Distribution):
         check_positive(self.temperature, "temperature", adapter)
 
     def _gumbel(self, sample_shape: int | tuple[int, ...], rng: object) -> Array:
-        if rng is None:
-            raise ValueError("sampling needs rng= (an int seed, a native generator or a JAX key)")
         u = self.adapter.uniform(
             rng, self._extended_shape(sample_shape), self.logits.dtype, device(self.logits)
         )

@@ -18,6 +18,7 @@ from relaxarray.estimators._common import (
     ema_baseline,
     update_ema,
 )
+from relaxarray.estimators._compare import Comparison, EstimatorStats, compare
 from relaxarray.estimators._imle import imle, sum_of_gamma_noise
 from relaxarray.estimators._perturbed import Perturbed, perturbed
 from relaxarray.estimators._rebar import rebar, relax
@@ -34,11 +35,14 @@ from relaxarray.estimators._st import (
 from relaxarray.estimators._vimco import vimco, vimco_grad
 
 __all__ = [
+    "Comparison",
     "EMABaseline",
+    "EstimatorStats",
     "EstimatorResult",
     "Perturbed",
     "arm",
     "arm_grad",
+    "compare",
     "decoupled_st",
     "disarm",
     "disarm_grad",

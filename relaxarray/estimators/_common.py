@@ -75,6 +75,12 @@ class EstimatorResult(NamedTuple):
     grad: Array
 
 
+EstimatorResult.value.__doc__ = "Monte Carlo estimate of E[f], shape ``B``."
+EstimatorResult.grad.__doc__ = (
+    "Gradient estimate with respect to the logits, shape ``logits.shape``."
+)
+
+
 class EMABaseline(NamedTuple):
     """State of an exponential-moving-average baseline, carried by the caller.
 
@@ -92,6 +98,10 @@ class EMABaseline(NamedTuple):
 
     value: Array
     decay: Any = 0.9
+
+
+EMABaseline.value.__doc__ = "The current baseline, broadcastable to the objective's shape ``B``."
+EMABaseline.decay.__doc__ = "Weight of the old value in :func:`update_ema`, in ``[0, 1)``."
 
 
 def ema_baseline(init: Array, /, *, decay: float = 0.9) -> EMABaseline:
