@@ -144,9 +144,10 @@ def check_noise(noise: Array, kind: str, adapter: Adapter, name: str = "noise") 
 
     ``kind`` is ``"uniform"`` (every value in the open interval (0, 1): ``log u`` and
     ``log(1 - u)`` finite), ``"normal"``, ``"gumbel"`` or ``"finite"`` (every value
-    finite). The one check of caller-given base noise for every sampler and estimator. It reads values only where
-    they are concrete (not under ``jax.jit``, ``torch.compile`` or on torch's ``meta``
-    device): there the caller is responsible for valid noise.
+    finite). The one check of caller-given base noise for every sampler and estimator.
+    It reads values only where they are concrete (not under ``jax.jit``,
+    ``torch.compile`` or on torch's ``meta`` device): there the caller is responsible for
+    valid noise.
     """
     if kind not in NOISE_SUPPORT:
         raise ValueError(f"unknown noise kind {kind!r}")
