@@ -15,6 +15,7 @@ __all__ = [
     "array_namespace",
     "as_float_array",
     "check_axis",
+    "check_category_axis",
     "check_noise",
     "check_positive",
     "device",
@@ -98,6 +99,20 @@ def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for an array with {ndim} dimensions")
     return axis % ndim
+
+
+def check_category_axis(x: Array, axis: int, name: str) -> int:
+    """Normalise the category ``axis`` of ``x``; ``ValueError`` naming ``name`` when ``x`` has
+    no dimension or no category (an empty category axis has no maximum, no softmax)."""
+    if x.ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension (the categories)")
+    ax = check_axis(axis, x.ndim)
+    if x.shape[ax] == 0:
+        raise ValueError(
+            f"{name} must have at least one category along axis {ax}, got shape "
+            f"{tuple(x.shape)}"
+        )
+    return ax
 
 
 def check_positive(

@@ -14,6 +14,7 @@ from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
+    check_category_axis,
     check_positive,
     device,
     namespace_and_adapter,
@@ -51,12 +52,7 @@ def _prepare_shifted(
     as_float_array(x, "x")
     xp, adapter = namespace_and_adapter(x, temperature)
     check_positive(temperature, "temperature", adapter)
-    if x.ndim == 0:
-        raise ValueError("x must have at least one dimension to reduce over")
-    axis = check_axis(axis, x.ndim)
-    if x.shape[axis] == 0:
-        raise ValueError(f"x must have at least one entry along axis {axis}, got shape "
-                         f"{tuple(x.shape)}")
+    axis = check_category_axis(x, axis, "x")
     m = xp.max(x, axis=axis, keepdims=True)
     m = adapter.stop_gradient(xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
     shifted = x - m

@@ -142,6 +142,9 @@ FIXED: dict[str, Callable[[Any], Any]] = {
     "device": lambda c: None,
     "xp": lambda c: None,
 }
+#: callables whose logits have a documented narrower range: the largest |logit| as a
+#: function of the dtype's max (the Laplace bridge's alpha grows like e^(max mu - min mu))
+SCALE_LIMIT = {"rx.laplace_bridge": lambda fmax: 0.45 * math.log(fmax)}
 #: callables whose temperature has a documented narrower range
 TEMPERATURE_RANGE = {"estimators.reinmax": (1.0, math.inf)}
 #: the kind of base noise a callable's ``noise=`` holds (default: uniform in (0, 1))
@@ -154,8 +157,9 @@ NOISE_KIND = {
 }
 #: callables whose noise= is not one array (not swept for noise values)
 NOISE_NOT_ARRAY = {"estimators.gumbel_rao"}
-#: extra parameters of callables whose signature takes ``*params``
-VARARGS = {"rx.inverse_cdf_sample": ("loc", "scale")}
+#: extra parameters of callables whose signature takes ``*params`` (named ``params[i]``)
+VARARGS = {"rx.inverse_cdf_sample": ("params[0]", "params[1]")}
+VARARG_ROLE = {"params[0]": "logits", "params[1]": "positive"}
 
 
 def params_of(name: str) -> list[inspect.Parameter]:
@@ -189,6 +193,8 @@ def is_array_param(name: str, p: inspect.Parameter) -> bool:
 
 
 def role(name: str, pname: str) -> str:
+    if pname in VARARG_ROLE:
+        return VARARG_ROLE[pname]
     return ROLE_OVERRIDE.get((name, pname), ARRAY_ROLE[pname])
 
 
@@ -274,6 +280,10 @@ class Call:
         self.objective = lambda b: (b - 0.45) ** 2
         self.control = lambda z: 0.2 * (xp.exp(-xp.abs(z)) - 0.45) ** 2
         self.rng = self.make_rng()
+        self.fmax = float(np.finfo(np.float32 if cfg.dtype == "bfloat16"
+                                   else np.dtype(cfg.dtype)).max)
+        limit = SCALE_LIMIT.get(name)
+        self.scale = min(cfg.scale, limit(self.fmax)) if limit else cfg.scale
 
     def make_rng(self) -> Any:
         if is_meta(self.be):
@@ -284,7 +294,7 @@ class Call:
         if r in self._np:
             return self._np[r]
         shape = (*self.batch, self.K)
-        g, s = self.gen, self.cfg.scale
+        g, s = self.gen, self.scale
         if r == "logits":
             a = g.uniform(-1.0, 1.0, size=shape) * s
             if a.size:  # the extremes themselves
@@ -319,6 +329,9 @@ class Call:
     def option(self, pname: str) -> Any:
         if pname in TEMPERATURE_LIKE:
             lo, hi = TEMPERATURE_RANGE.get(self.name, (0.0, math.inf))
+            # valid means representable: |logits| / T stays below the dtype's max / 4
+            # (1e4 / 1e-3 is not a float16 number)
+            lo = max(lo, 4.0 * self.scale / self.fmax)
             return min(max(self.cfg.temperature, lo), hi)
         return FIXED[pname](self)
 
@@ -328,8 +341,7 @@ class Call:
         kwargs: dict[str, Any] = {}
         for p in params_of(self.name):
             if p.kind is p.VAR_POSITIONAL:
-                args.extend(self.arr(role(self.name, q) if q in ARRAY_ROLE else "positive")
-                            for q in VARARGS[self.name])
+                args.extend(self.arr(VARARG_ROLE[q]) for q in VARARGS[self.name])
                 continue
             defaulted = p.name in DEFAULTED and p.default is not p.empty
             if defaulted and not is_array_param(self.name, p):
@@ -486,26 +498,59 @@ def _write_table() -> Any:
                       fh, indent=1, sort_keys=True)
 
 
-# -- known defects owned elsewhere (xfail, strict=False) ---------------------------------------
-DIST_REASON = "distribution-class validation/values (issue 15, owned by the distributions helper)"
+# -- known defects owned elsewhere (xfail, strict=False) ----------------------------------------
+DIST_REASON = "distribution classes (issue 15: owned by the distributions helper)"
+#: whole callables whose failures are another helper's defects
 KNOWN: dict[str, str] = {n: DIST_REASON for n in CALLABLES if n.startswith("distributions.")}
 KNOWN.update({
-    "rx.gumbel_top_k": "gumbel_top_k sample-axis bug (issue 15, owned by the subsets helper)",
-    "rx.decoupled_st_gumbel_softmax": "decoupled sample-axis bug (issue 15, owned elsewhere)",
-    "rx.generalized_gumbel_softmax": "generalized sample-axis bug (issue 15, owned elsewhere)",
-    "estimators.rebar": "rebar (issue 15, owned elsewhere)",
-    "estimators.relax": "rebar/relax (issue 15, owned elsewhere)",
+    "rx.gumbel_top_k": "gumbel_top_k (issue 15: owned by the subsets helper)",
+    "rx.decoupled_st_gumbel_softmax": "decoupled (issue 15: sample-axis helper)",
+    "rx.generalized_gumbel_softmax": "generalized (issue 15: sample-axis helper)",
+    "rx.truncated_poisson": "_generalized.py (issue 15: sample-axis helper)",
+    "rx.truncated_binomial": "_generalized.py (issue 15: sample-axis helper)",
+    "rx.truncated_geometric": "_generalized.py (issue 15: sample-axis helper)",
+    "estimators.rebar": "rebar (issue 15: owned elsewhere)",
+    "estimators.relax": "rebar/relax (issue 15: owned elsewhere)",
 })
+_OUTSIDE = "needs a check at the call site in {} (outside this helper's files)"
+#: single (callable, bad kind) defects in files outside this helper's (listed in the report)
+KNOWN_CASES: dict[tuple[str, str], str] = {
+    ("rx.gumbel_softmax", "K=0"): _OUTSIDE.format("relaxarray/_gumbel.py"),
+    ("rx.gumbel_max", "K=0"): _OUTSIDE.format("relaxarray/_gumbel.py"),
+    ("rx.gumbel_max", "nan in logits"): _OUTSIDE.format("relaxarray/_gumbel.py"),
+    ("rx.one_hot_argmax", "nan in x"): "one-hot (issue 15: another helper's part)",
+    ("rx.straight_through", "list hard"): _OUTSIDE.format("relaxarray/_straight_through.py"),
+    ("rx.straight_through", "list soft"): _OUTSIDE.format("relaxarray/_straight_through.py"),
+    ("estimators.arm_grad", "nan in logits"): _OUTSIDE.format("estimators/_common.py"),
+    ("estimators.arm", "nan in logits"): _OUTSIDE.format("estimators/_common.py"),
+    ("estimators.disarm_grad", "nan in logits"): _OUTSIDE.format("estimators/_common.py"),
+    ("estimators.disarm", "nan in logits"): _OUTSIDE.format("estimators/_common.py"),
+    ("estimators.ema_baseline", "int init"): _OUTSIDE.format("estimators/_common.py"),
+    ("estimators.ema_baseline", "bool init"): _OUTSIDE.format("estimators/_common.py"),
+    ("estimators.update_ema", "int value"): _OUTSIDE.format("estimators/_common.py"),
+    ("estimators.update_ema", "bool value"): _OUTSIDE.format("estimators/_common.py"),
+    ("estimators.reinmax", "temperature=inf"): _OUTSIDE.format("estimators/_st.py"),
+}
+
+
+def _known(name: str, problem: str) -> str | None:
+    if name in KNOWN:
+        return KNOWN[name]
+    kind = problem.split(":", 1)[0]
+    return KNOWN_CASES.get((name, kind))
 
 
 def finish(be: Backend, name: str, problems: list[str], test: str) -> None:
+    """Fail on any problem not known; xfail (strict=False) when all are known defects."""
     if not problems:
         return
     PROBLEMS[f"{test} {name} [{be.id}]"] = problems
-    msg = f"{name} on {be.id}:\n  " + "\n  ".join(problems)
-    if name in KNOWN:
-        pytest.xfail(KNOWN[name] + "\n" + msg)
-    pytest.fail(msg)
+    unknown = [p for p in problems if _known(name, p) is None]
+    msg = f"{name} on {be.id}:\n  " + "\n  ".join(unknown or problems)
+    if unknown:
+        pytest.fail(msg)
+    reasons = sorted({r for p in problems if (r := _known(name, p))})
+    pytest.xfail("; ".join(reasons) + "\n" + msg)
 
 
 # -- valid input -------------------------------------------------------------------------------
@@ -646,8 +691,10 @@ class Bad:
         self.kind, self.names, self.mutate, self.nan_ok = kind, names, mutate, nan_ok
 
 
-def _set(where: int | str, value: Any) -> Callable[..., Any]:
+def _set(where: int | str, value: Any, categorical: bool = False) -> Callable[..., Any]:
     def m(c: Call, args: list[Any], kwargs: dict[str, Any]) -> None:
+        if categorical and "distribution" in {p.name for p in params_of(c.name)}:
+            kwargs["distribution"] = "categorical"  # the axis matters only there
         if isinstance(where, int):
             args[where] = value(c) if callable(value) else value
         else:
@@ -702,7 +749,10 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
         out.append(Bad(f"int {pname}", (pname,), _set(where, lambda c: c.arr(r, "int64"))))
         out.append(Bad(f"bool {pname}", (pname,),
                        _set(where, lambda c: c.be.asarray(c.np_array(r) > 0, None))))
-        out.append(Bad(f"list {pname}", (pname,), _set(where, lambda c: c.np_array(r).tolist())))
+        # a list: the message names the argument or says "Python list" (detected before the
+        # argument's name is known)
+        out.append(Bad(f"list {pname}", (pname, "Python list"),
+                       _set(where, lambda c: c.np_array(r).tolist())))
         mix_target = arrays[1] if len(arrays) > 1 else None
         if mix_target is not None:
             w2, p2 = mix_target
@@ -711,7 +761,8 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
                            _set(w2, lambda c: other_library_array(c.be, c.np_array(r2)))))
         if "axis" in ps and r == "logits" and not is_dist:
             out.append(Bad("K=0", (pname, "axis", "categor", "empty"),
-                           _set(where, lambda c: c.be.asarray(np.zeros((*c.batch, 0))))))
+                           _set(where, lambda c: c.be.asarray(np.zeros((*c.batch, 0))),
+                                categorical=True)))
         if len(arrays) > 1 and arrays[1][1] in ("y", "soft", "scale", "variance", "rate"):
             w2, p2 = arrays[1]
             r2 = role(name, p2)
@@ -750,8 +801,8 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
                     kwargs["noise"] = c.be.asarray(np.full((7, 1, 2), 0.5))
                 out.append(Bad("noise wrong shape", ("noise",), wrong_shape))
     if "axis" in ps:
-        out.append(Bad("axis=5", ("axis",), _set("axis", 5)))
-        out.append(Bad("axis=1.5", ("axis",), _set("axis", 1.5)))
+        out.append(Bad("axis=5", ("axis",), _set("axis", 5, categorical=True)))
+        out.append(Bad("axis=1.5", ("axis",), _set("axis", 1.5, categorical=True)))
     if "k" in ps and name != "rx.gumbel_top_k":
         out.append(Bad("k > K", ("k",), _set("k", lambda c: c.K + 1)))
     if name == "rx.gumbel_top_k":
@@ -783,7 +834,21 @@ def noise_like(c: Call, value: float) -> Any:
     return c.be.asarray(np.full(shape, value))
 
 
+#: bad-input kinds that are in fact valid for a callable (with the reason)
+NOT_BAD = {
+    ("rx.smooth_l1", "beta=0.0"): "beta = 0 is the plain L1 distance (as torch)",
+    ("rx.stop_gradient", "int x"): "stop_gradient is defined for every dtype",
+    ("rx.stop_gradient", "bool x"): "stop_gradient is defined for every dtype",
+    ("rx.straight_through", "int hard"): "an integer one-hot is a valid hard value",
+    ("rx.straight_through", "bool hard"): "a boolean one-hot is a valid hard value",
+    ("random.split", "rng=other library"): "split takes any library's generator",
+    ("estimators.sum_of_gamma_noise", "k > K"): "k is the subset size, not bounded by shape",
+}
+
+
 def check_bad(name: str, be: Backend, bad: Bad) -> str | None:
+    if (name, bad.kind) in NOT_BAD:
+        return None
     record(be, "cases")
     c = Call(name, be, BASE_CFG)
     args, kwargs = c.build()

@@ -194,8 +194,10 @@ def test_temperature_string_named(be):
 
 
 def test_empty_category_axis_named(be):
-    with pytest.raises(ValueError, match="x must have at least one entry"):
+    with pytest.raises(ValueError, match="x must have at least one category"):
         rx.softmax(be.asarray(np.zeros((2, 0))))
+    with pytest.raises(ValueError, match="mean must have at least one category"):
+        rx.laplace_bridge(be.asarray(np.zeros((2, 0))), be.asarray(np.ones((2, 0))))
 
 
 def test_huber_y_shape_named(be):
