@@ -52,6 +52,7 @@ def _icdf_args(u: Array, loc: Any, scale: Any, scale_name: str = "scale") -> Nam
     _check_real(loc, "loc")
     _check_real(scale, scale_name)
     xp, adapter = namespace_and_adapter(u, loc, scale)
+    batch_of(xp, [("u", _shape(u)), ("loc", _shape(loc)), (scale_name, _shape(scale))])
     check_noise(u, "uniform", adapter, "u")
     check_positive(scale, scale_name, adapter)
     return xp
