@@ -112,7 +112,7 @@ def table(rows: int, dtypes: tuple[torch.dtype, ...]) -> list[dict[str, Any]]:
                     try:
                         ns, nl, ng = _run(fn, logits)
                         err = ""
-                    except Exception as exc:  # noqa: BLE001 - reported in the table
+                    except Exception as exc:
                         ns, nl, ng, err = -1, None, -1, f"{type(exc).__name__}: {exc}"[:60]
                     out.append({"method": name, "dtype": str(dtype).replace("torch.", ""),
                                 "scale": scale, "T": t, "samples": ns, "log_prob": nl,
