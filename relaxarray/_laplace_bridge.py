@@ -8,8 +8,14 @@ variance (the diagonal of :math:`\Sigma`), never a standard deviation.
 from __future__ import annotations
 
 from relaxarray._lib._typing import Array
-from relaxarray._namespace import as_float_array, check_axis, check_positive, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_category_axis,
+    check_positive,
+    namespace_and_adapter,
+)
 from relaxarray._relaxations import _logsumexp
+from relaxarray._sampling import batch_of
 
 __all__ = ["laplace_bridge", "laplace_bridge_inverse"]
 
@@ -49,13 +55,12 @@ def laplace_bridge(mean: Array, variance: Array, /, *, axis: int = -1) -> Array:
     >>> rx.laplace_bridge(np.zeros(3), np.full(3, 0.5))
     array([1.33333333, 1.33333333, 1.33333333])
     """
+    as_float_array(mean, "mean")
+    as_float_array(variance, "variance")
     xp, adapter = namespace_and_adapter(mean, variance)
-    as_float_array(mean, "mean", xp)
-    as_float_array(variance, "variance", xp)
-    if mean.ndim == 0:
-        raise ValueError("mean must have at least one dimension (the categories)")
+    ax = check_category_axis(mean, axis, "mean")
+    batch_of(xp, [("mean", tuple(mean.shape)), ("variance", tuple(variance.shape))])
     check_positive(variance, "variance", adapter)
-    ax = check_axis(axis, mean.ndim)
     k = mean.shape[ax]
     lse = _logsumexp(xp, adapter, -mean, ax, True)
     return (1.0 - 2.0 / k + xp.exp(mean + lse) / (k * k)) / variance
@@ -80,12 +85,10 @@ def laplace_bridge_inverse(alpha: Array, /, *, axis: int = -1) -> tuple[Array, A
     >>> m, v
     (array([0., 0.]), array([0.25, 0.25]))
     """
+    as_float_array(alpha, "alpha")
     xp, adapter = namespace_and_adapter(alpha)
-    as_float_array(alpha, "alpha", xp)
-    if alpha.ndim == 0:
-        raise ValueError("alpha must have at least one dimension (the categories)")
+    ax = check_category_axis(alpha, axis, "alpha")
     check_positive(alpha, "alpha", adapter)
-    ax = check_axis(axis, alpha.ndim)
     k = alpha.shape[ax]
     log_a = xp.log(alpha)
     mean = log_a - xp.mean(log_a, axis=ax, keepdims=True)

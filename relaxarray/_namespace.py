@@ -15,6 +15,8 @@ __all__ = [
     "array_namespace",
     "as_float_array",
     "check_axis",
+    "check_category_axis",
+    "check_noise",
     "check_positive",
     "device",
     "namespace_and_adapter",
@@ -22,6 +24,9 @@ __all__ = [
 
 
 _PY_SCALARS = (int, float, bool, complex)
+#: Python objects that are never arrays: skipped by the namespace detection so that the
+#: validator of the argument (``check_positive``, ``as_float_array``) names it
+_NOT_ARRAYS = (str, bytes, list, tuple, dict, set)
 _BY_TYPE: dict[type, Namespace] = {}
 
 
@@ -33,8 +38,17 @@ def array_namespace(*arrays: object) -> Namespace:
     TypeError
         If the arrays come from two libraries, or none of the inputs is an array.
     """
-    arrs = [a for a in arrays if a is not None and type(a) not in _PY_SCALARS]
+    arrs = [
+        a for a in arrays
+        if a is not None and type(a) not in _PY_SCALARS and not isinstance(a, _NOT_ARRAYS)
+    ]
     if not arrs:
+        others = sorted({type(a).__name__ for a in arrays if isinstance(a, _NOT_ARRAYS)})
+        if others:
+            raise TypeError(
+                f"expected an array, got a Python {others[0]}: convert it with "
+                "xp.asarray(...) first (arrays are never built from Python containers)"
+            )
         raise TypeError("expected at least one array argument, got only Python scalars")
     first = type(arrs[0])
     cached = _BY_TYPE.get(first)
@@ -68,9 +82,11 @@ def device(x: Array) -> Any:
 
 def as_float_array(x: Any, name: str, xp: Namespace | None = None) -> Array:
     """Check that ``x`` is a real floating-point array; Python numbers are refused."""
+    if not (hasattr(x, "dtype") and hasattr(x, "shape")):
+        raise TypeError(f"{name} must be a real floating-point array, got {type(x).__name__}")
     if xp is None:
         xp = array_namespace(x)
-    if not hasattr(x, "dtype") or not xp.isdtype(x.dtype, "real floating"):
+    if not xp.isdtype(x.dtype, "real floating"):
         kind = getattr(x, "dtype", type(x).__name__)
         raise TypeError(f"{name} must be a real floating-point array, got {kind}")
     return x
@@ -85,6 +101,20 @@ def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
     return axis % ndim
 
 
+def check_category_axis(x: Array, axis: int, name: str) -> int:
+    """Normalise the category ``axis`` of ``x``; ``ValueError`` naming ``name`` when ``x`` has
+    no dimension or no category (an empty category axis has no maximum, no softmax)."""
+    if x.ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension (the categories)")
+    ax = check_axis(axis, x.ndim)
+    if x.shape[ax] == 0:
+        raise ValueError(
+            f"{name} must have at least one category along axis {ax}, got shape "
+            f"{tuple(x.shape)}"
+        )
+    return ax
+
+
 def check_positive(
     value: Any, name: str, adapter: Adapter | None = None, *, allow_zero: bool = False
 ) -> None:
@@ -95,8 +125,10 @@ def check_positive(
     torch's ``meta`` device); there the caller is responsible for valid values.
     """
     bound = "non-negative" if allow_zero else "positive"
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number or an array, got bool")
+    if isinstance(value, bool) or not (
+        isinstance(value, (int, float)) or hasattr(value, "dtype")
+    ):
+        raise TypeError(f"{name} must be a number or an array, got {type(value).__name__}")
     if isinstance(value, (int, float)):
         ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
         if not ok:
@@ -111,3 +143,37 @@ def check_positive(
         return
     if not bool(good):
         raise ValueError(f"{name} must be finite and {bound} everywhere")
+
+
+#: the support of each kind of base noise a caller may pass as ``noise=``
+NOISE_SUPPORT = {
+    "uniform": "uniform noise in the open interval (0, 1)",
+    "normal": "standard normal noise (finite reals)",
+    "gumbel": "standard Gumbel noise (finite reals)",
+    "finite": "finite real noise",
+}
+
+
+def check_noise(noise: Array, kind: str, adapter: Adapter, name: str = "noise") -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``noise`` lies in the support of ``kind``.
+
+    ``kind`` is ``"uniform"`` (every value in the open interval (0, 1): ``log u`` and
+    ``log(1 - u)`` finite), ``"normal"``, ``"gumbel"`` or ``"finite"`` (every value
+    finite). The one check of caller-given base noise for every sampler and estimator.
+    It reads values only where they are concrete (not under ``jax.jit``,
+    ``torch.compile`` or on torch's ``meta`` device): there the caller is responsible for
+    valid noise.
+    """
+    if kind not in NOISE_SUPPORT:
+        raise ValueError(f"unknown noise kind {kind!r}")
+    if not adapter.is_concrete(noise):
+        return
+    xp = adapter.xp
+    if kind == "uniform":
+        good = xp.all((noise > 0) & (noise < 1))
+    else:
+        good = xp.all(xp.isfinite(noise))
+    if not adapter.is_concrete(good):
+        return
+    if not bool(good):
+        raise ValueError(f"{name} must be {NOISE_SUPPORT[kind]}; got values outside it")

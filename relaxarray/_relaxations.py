@@ -14,6 +14,7 @@ from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
+    check_category_axis,
     check_positive,
     device,
     namespace_and_adapter,
@@ -34,14 +35,29 @@ __all__ = [
 
 
 def _prepare(x: Array, temperature: Any, axis: int) -> tuple[Namespace, Adapter, Array, int]:
+    """``(xp, adapter, (x - m) / T, axis)`` with ``m`` the (constant) maximum along ``axis``."""
+    xp, adapter, z, axis, _ = _prepare_shifted(x, temperature, axis)
+    return xp, adapter, z, axis
+
+
+def _prepare_shifted(
+    x: Array, temperature: Any, axis: int
+) -> tuple[Namespace, Adapter, Array, int, Array]:
+    """Validate, then shift by the maximum BEFORE dividing by the temperature.
+
+    Softmax and log-softmax do not change under a shift, so ``(x - m) / T`` gives the same
+    values as ``x / T`` without its overflow (``1e4 / 1e-3`` is inf in float16) and without
+    the rounding of ``x - logsumexp(x)`` at large offsets; ``m`` is returned for logsumexp.
+    """
+    as_float_array(x, "x")
     xp, adapter = namespace_and_adapter(x, temperature)
-    as_float_array(x, "x", xp)
     check_positive(temperature, "temperature", adapter)
-    if x.ndim == 0:
-        raise ValueError("x must have at least one dimension to reduce over")
-    axis = check_axis(axis, x.ndim)
-    scaled = x if (isinstance(temperature, (int, float)) and temperature == 1) else x / temperature
-    return xp, adapter, scaled, axis
+    axis = check_category_axis(x, axis, "x")
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = adapter.stop_gradient(xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
+    shifted = x - m
+    unit = isinstance(temperature, (int, float)) and temperature == 1
+    return xp, adapter, shifted if unit else shifted / temperature, axis, m
 
 
 def _index_vector(xp: Namespace, x: Array, axis: int) -> Array:
@@ -102,8 +118,8 @@ def softplus(x: Array, /, *, beta: float = 1.0) -> Array:
     >>> rx.softplus(np.array([-1e4, 0.0, 1e4]))
     array([0.00000000e+00, 6.93147181e-01, 1.00000000e+04])
     """
+    as_float_array(x, "x")
     xp, adapter = namespace_and_adapter(x, beta)
-    as_float_array(x, "x", xp)
     check_positive(beta, "beta", adapter)
     if isinstance(beta, (int, float)):
         fast = adapter.softplus(x, float(beta))
@@ -150,8 +166,9 @@ def softmax(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array:
 
 
 def log_softmax(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array:
-    r"""Logarithm of :func:`softmax`, computed in log space:
-    :math:`x_i / T - \log\sum_j e^{x_j / T}`.
+    r"""Logarithm of :func:`softmax`, computed in log space from the shifted logits
+    :math:`z = (x - \max_j x_j) / T`: :math:`z_i - \log\sum_j e^{z_j}` (exact at large
+    offsets, where :math:`x_i / T - \mathrm{LSE}(x / T)` would round).
 
     Parameters and returns as :func:`softmax`.
 
@@ -195,13 +212,13 @@ def logsumexp(
     >>> float(rx.logsumexp(np.array([1.1, 4.0, -0.1, 2.3]), temperature=1e-3))
     4.0
     """
-    xp, adapter, z, axis = _prepare(x, temperature, axis)
-    if isinstance(temperature, (int, float)):
-        out = _logsumexp(xp, adapter, z, axis, keepdims)
-        return out if temperature == 1 else out * temperature
-    out = _logsumexp(xp, adapter, z, axis, True) * temperature
+    xp, adapter, z, axis, m = _prepare_shifted(x, temperature, axis)
+    out = _logsumexp(xp, adapter, z, axis, True)
+    if not (isinstance(temperature, (int, float)) and temperature == 1):
+        out = out * temperature
     if out.shape[axis] != 1:
         raise ValueError("an array temperature must be constant along the reduced axis")
+    out = out + m
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
@@ -301,10 +318,26 @@ def huber(x: Array, y: Array, /, *, delta: float = 1.0) -> Array:
     >>> rx.huber(np.array([0.5, 3.0]), np.array([0.0, 0.0]))
     array([0.125, 2.5  ])
     """
-    xp, adapter = namespace_and_adapter(x, y)
-    as_float_array(x, "x", xp)
+    xp, adapter = _check_xy(x, y)
     check_positive(delta, "delta", adapter)
     return _huber_xy(xp, adapter, x, y, delta)
+
+
+def _check_xy(x: Array, y: Any) -> tuple[Namespace, Adapter]:
+    """``x`` a real floating array; ``y`` a Python number or an array broadcasting with it."""
+    as_float_array(x, "x")
+    if not isinstance(y, (int, float)) or isinstance(y, bool):
+        as_float_array(y, "y")
+    xp, adapter = namespace_and_adapter(x, y)
+    if hasattr(y, "shape"):
+        try:
+            xp.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+        except (ValueError, RuntimeError) as exc:
+            raise ValueError(
+                f"y of shape {tuple(y.shape)} does not broadcast with x of shape "
+                f"{tuple(x.shape)}"
+            ) from exc
+    return xp, adapter
 
 
 def _huber_xy(xp: Namespace, adapter: Adapter, x: Array, y: Array, delta: Any) -> Array:
@@ -339,8 +372,7 @@ def smooth_l1(x: Array, y: Array, /, *, beta: float = 1.0) -> Array:
     >>> rx.smooth_l1(np.array([0.5, 3.0]), np.array([0.0, 0.0]), beta=2.0)
     array([0.0625, 2.    ])
     """
-    xp, adapter = namespace_and_adapter(x, y)
-    as_float_array(x, "x", xp)
+    xp, adapter = _check_xy(x, y)
     check_positive(beta, "beta", adapter, allow_zero=True)
     if isinstance(beta, (int, float)) and beta == 0:
         return xp.abs(x - y)

@@ -17,7 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._namespace import check_positive, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_noise,
+    check_positive,
+    namespace_and_adapter,
+)
 from relaxarray._sampling import batch_of, get_noise
 
 __all__ = [
@@ -32,6 +37,25 @@ __all__ = [
 
 def _shape(a: Any) -> tuple[int, ...]:
     return tuple(a.shape) if hasattr(a, "shape") else ()
+
+
+def _check_real(value: Any, name: str) -> None:
+    """A Python number, or a real floating-point array (never an int/bool array or a list)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return
+    as_float_array(value, name)
+
+
+def _icdf_args(u: Array, loc: Any, scale: Any, scale_name: str = "scale") -> Namespace:
+    """Validate the arguments of an inverse CDF: ``u`` in (0, 1), ``scale`` > 0."""
+    as_float_array(u, "u")
+    _check_real(loc, "loc")
+    _check_real(scale, scale_name)
+    xp, adapter = namespace_and_adapter(u, loc, scale)
+    batch_of(xp, [("u", _shape(u)), ("loc", _shape(loc)), (scale_name, _shape(scale))])
+    check_noise(u, "uniform", adapter, "u")
+    check_positive(scale, scale_name, adapter)
+    return xp
 
 
 def _like(params: tuple[Any, ...]) -> Array:
@@ -76,6 +100,8 @@ def normal_rsample(
     >>> rx.normal_rsample(np.array([1.0, 2.0]), np.array([0.5, 2.0]), noise=np.array([2.0, -1.0]))
     array([2., 0.])
     """
+    _check_real(loc, "loc")
+    _check_real(scale, "scale")
     xp, adapter = namespace_and_adapter(loc, scale)
     check_positive(scale, "scale", adapter)
     batch = batch_of(xp, [("loc", _shape(loc)), ("scale", _shape(scale))])
@@ -115,6 +141,10 @@ def inverse_cdf_sample(
     >>> float(rx.inverse_cdf_sample(rx.exponential_icdf, np.array(2.0), noise=np.array(0.5)))
     0.34657359027997264
     """
+    if not callable(icdf):
+        raise TypeError(f"icdf must be a callable icdf(u, *params), got {type(icdf).__name__}")
+    for i, p in enumerate(params):
+        _check_real(p, f"params[{i}]")
     xp, adapter = namespace_and_adapter(*params)
     batch = batch_of(xp, [(f"params[{i}]", _shape(p)) for i, p in enumerate(params)])
     u = get_noise(
@@ -126,19 +156,19 @@ def inverse_cdf_sample(
 
 def logistic_icdf(u: Array, loc: Any = 0.0, scale: Any = 1.0, /) -> Array:
     r"""Logistic inverse CDF :math:`\mu + s(\log u - \log(1 - u))`."""
-    xp, _ = namespace_and_adapter(u, loc, scale)
+    xp = _icdf_args(u, loc, scale)
     return loc + scale * (xp.log(u) - xp.log1p(-u))
 
 
 def gumbel_icdf(u: Array, loc: Any = 0.0, scale: Any = 1.0, /) -> Array:
     r"""Gumbel inverse CDF :math:`\mu - \beta \log(-\log u)`."""
-    xp, _ = namespace_and_adapter(u, loc, scale)
+    xp = _icdf_args(u, loc, scale)
     return loc - scale * xp.log(-xp.log(u))
 
 
 def exponential_icdf(u: Array, rate: Any = 1.0, /) -> Array:
     r"""Exponential inverse CDF :math:`-\log(1 - u) / \lambda`."""
-    xp, _ = namespace_and_adapter(u, rate)
+    xp = _icdf_args(u, 0.0, rate, "rate")
     return -xp.log1p(-u) / rate
 
 
@@ -156,8 +186,8 @@ def normal_icdf(u: Array, loc: Any = 0.0, scale: Any = 1.0, /) -> Array:
     >>> round(float(rx.normal_icdf(np.array(0.975))), 10)
     1.9599639845
     """
-    xp, adapter = namespace_and_adapter(u, loc, scale)
-    return loc + scale * _ndtri(xp, adapter, u)
+    xp = _icdf_args(u, loc, scale)
+    return loc + scale * _ndtri(xp, namespace_and_adapter(u)[1], u)
 
 
 _A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._namespace import array_namespace, as_float_array, device
+from relaxarray._namespace import array_namespace, as_float_array, check_noise, device
 from relaxarray.backends._base import Adapter, shape_tuple
 
 __all__ = ["batch_of", "get_noise", "log_sigmoid", "sigmoid", "sigmoid_precise", "softplus"]
@@ -44,7 +44,7 @@ def get_noise(
     """
     if noise is not None and rng is not None:
         raise ValueError("pass exactly one of rng= or noise=, not both")
-    sshape = shape_tuple(sample_shape)
+    sshape = shape_tuple(sample_shape, "sample_shape")
     if noise is None:
         shape = sshape + tuple(batch_shape)
         if kind == "normal":
@@ -69,7 +69,10 @@ def get_noise(
             f"{name} must have the sample's full shape (sample_shape + {tuple(batch_shape)}), "
             f"got shape {nshape}; draw independent noise for every batch entry"
         )
-    return noise if noise.dtype == like.dtype else xp.astype(noise, like.dtype)
+    noise = noise if noise.dtype == like.dtype else xp.astype(noise, like.dtype)
+    check_noise(noise, "normal" if kind == "normal" else "gumbel" if kind == "gumbel"
+                else "uniform", adapter, name)
+    return noise
 
 
 def sigmoid(xp: Namespace, adapter: Adapter, x: Array) -> Array:

@@ -2,9 +2,13 @@
 
 Used by the generic adapter (any conforming namespace, e.g. array-api-strict) and by
 NumPy when SciPy is missing. Backends with native kernels (scipy, torch.special,
-jax.scipy.special, cupyx) use those instead. Accuracy in float64 is about 1e-14
-relative against SciPy (tested); the guards follow the "double where" rule, so no branch
-evaluates where it would overflow.
+jax.scipy.special, cupyx) use those instead. Accuracy in float64 against SciPy (tested on
+dense grids): erf and erfc better than 1e-13 relative everywhere (erfc switches from the
+series to the continued fraction at |x| = 1.5, before ``1 - erf`` cancels), digamma and
+lgamma also on the far negative axis (the reflection reduces ``x`` modulo 1 exactly).
+At the poles they refuse like SciPy: ``digamma`` is NaN at the negative integers and
+``-inf``/``+inf`` at ``+0``/``-0``; ``lgamma`` is ``+inf`` at the non-positive integers.
+The guards follow the "double where" rule, so no branch evaluates where it would overflow.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ _LANCZOS = (
     1.5056327351493116e-7,
 )
 _ERF_SPLIT = 2.5
+_ERFC_SPLIT = 1.5
 _ERF_SERIES_TERMS = 60
 _ERFC_CF_TERMS = 90
 
@@ -46,8 +51,16 @@ def lgamma(x: Array) -> Array:
         a = a + _LANCZOS[i] / (z + float(i))
     t = z + _LANCZOS_G + 0.5
     lg = 0.5 * math.log(2.0 * math.pi) + (z + 0.5) * xp.log(t) - t + xp.log(a)
-    sin_pix = xp.abs(xp.sin(math.pi * xp.where(reflect, x, 0.5)))
-    return xp.where(reflect, math.log(math.pi) - xp.log(sin_pix) - lg, lg)
+    frac = _frac(xp, xp.where(reflect, x, 0.5))  # exact: sin(pi x) = +-sin(pi frac)
+    pole = reflect & (frac == 0.0)
+    sin_pix = xp.abs(xp.sin(math.pi * xp.where(pole, 0.5, frac)))
+    out = xp.where(reflect, math.log(math.pi) - xp.log(sin_pix) - lg, lg)
+    return xp.where(pole, math.inf, out)
+
+
+def _frac(xp: object, x: Array) -> Array:
+    """``x - floor(x)`` in [0, 1), exact in floating point."""
+    return x - xp.floor(x)  # type: ignore[attr-defined]
 
 
 def digamma(x: Array) -> Array:
@@ -67,8 +80,13 @@ def digamma(x: Array) -> Array:
         * (1.0 / 120 - w2 * (1.0 / 252 - w2 * (1.0 / 240 - w2 * (1.0 / 132 - w2 * 691.0 / 32760))))
     )
     psi = xp.log(w) - 0.5 / w - series - shift
-    tan_pix = xp.tan(math.pi * xp.where(reflect, x, 0.25))
-    return xp.where(reflect, psi - math.pi / tan_pix, psi)
+    frac = _frac(xp, xp.where(reflect, x, 0.25))  # tan has period pi: tan(pi x) = tan(pi frac)
+    zero = x == 0.0
+    pole = reflect & (frac == 0.0) & ~zero  # the negative integers
+    tan_pix = xp.tan(math.pi * xp.where(pole | zero, 0.25, frac))
+    with_pole = xp.where(pole, math.nan, psi - math.pi / tan_pix)
+    at_zero = xp.copysign(xp.full_like(x, math.inf), -x)  # psi(+-0) = -+inf, as SciPy
+    return xp.where(zero, at_zero, xp.where(reflect, with_pole, psi))
 
 
 def _erf_series(xp: object, x: Array) -> Array:
@@ -101,10 +119,11 @@ def erf(x: Array) -> Array:
 
 
 def erfc(x: Array) -> Array:
-    """The complementary error function, accurate in the far tail."""
+    """The complementary error function, accurate in the far tail (series below
+    |x| = 1.5, where ``1 - erf`` does not cancel yet; continued fraction above)."""
     xp = array_namespace(x)
     ax = xp.abs(x)
-    small = ax < _ERF_SPLIT
+    small = ax < _ERFC_SPLIT
     series = 1.0 - _erf_series(xp, xp.where(small, x, 0.0))
-    tail = _erfc_cf(xp, xp.where(small, _ERF_SPLIT, ax))
+    tail = _erfc_cf(xp, xp.where(small, _ERFC_SPLIT, ax))
     return xp.where(small, series, xp.where(x < 0, 2.0 - tail, tail))

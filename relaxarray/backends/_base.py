@@ -7,6 +7,7 @@ one subclass of :class:`Adapter` and calling :func:`relaxarray.backends.register
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -73,12 +74,14 @@ class Adapter:
     # (``_portable``).
     def uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         """Uniform noise in ``[tiny, 1)``: never exactly 0 or 1."""
+        _refuse_bool(rng)
         if isinstance(rng, PortableKey):
             return self._portable(threefry.uniform, rng, shape, dtype, device)
         return self._uniform(rng, shape, dtype, device)
 
     def normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         """Standard normal noise."""
+        _refuse_bool(rng)
         if isinstance(rng, PortableKey):
             return self._portable(threefry.normal, rng, shape, dtype, device)
         return self._normal(rng, shape, dtype, device)
@@ -95,6 +98,7 @@ class Adapter:
         (:func:`relaxarray._lib.seeds.seed_of_key`), so its draws are reproducible on each
         backend but not bit-identical across backends.
         """
+        _refuse_bool(rng)
         if isinstance(rng, PortableKey):
             rng = seeds.seed_of_key(rng)
         return self._gamma(rng, concentration, shape, dtype, device)
@@ -250,13 +254,43 @@ class Adapter:
         return f"<relaxarray {self.name} adapter>"
 
 
+def _refuse_bool(rng: object) -> None:
+    """``True``/``False`` are ints to Python, never seeds to relaxarray."""
+    if isinstance(rng, bool):
+        raise TypeError("rng must be None, an int seed, a generator or a key, got bool")
+
+
 def _is_numpy_generator(rng: object) -> bool:
     cls = type(rng)
     return cls.__module__.startswith("numpy.random") and cls.__name__ == "Generator"
 
 
-def shape_tuple(shape: int | Sequence[int]) -> tuple[int, ...]:
-    """Normalise an int or a sequence of ints to a tuple of ints."""
-    if isinstance(shape, int):
-        return (shape,)
-    return tuple(int(s) for s in shape)
+def shape_tuple(shape: int | Sequence[int], name: str = "shape") -> tuple[int, ...]:
+    """Normalise an int or a sequence of ints to a tuple of non-negative ints.
+
+    Nothing is coerced: a string, a float, a bool or a negative size raises an error
+    naming ``name``.
+    """
+    if _is_size(shape):
+        return (_size(shape, name),)
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence):
+        raise TypeError(
+            f"{name} must be an int or a tuple of ints, got {type(shape).__name__}"
+        )
+    return tuple(_size(s, name) for s in shape)
+
+
+def _is_size(s: object) -> bool:
+    """An int or an integer scalar (``operator.index``), never a bool."""
+    if isinstance(s, bool) or not hasattr(type(s), "__index__"):
+        return False
+    return not (hasattr(s, "shape") and getattr(s, "shape", ()) != ())
+
+
+def _size(s: object, name: str) -> int:
+    if not _is_size(s):
+        raise TypeError(f"{name} must hold ints, got {type(s).__name__} {s!r}")
+    n = operator.index(s)  # type: ignore[arg-type]
+    if n < 0:
+        raise ValueError(f"{name} must hold non-negative sizes, got {n}")
+    return n

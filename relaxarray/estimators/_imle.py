@@ -20,7 +20,13 @@ from collections.abc import Callable
 from typing import Any
 
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._namespace import as_float_array, device, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_noise,
+    check_positive,
+    device,
+    namespace_and_adapter,
+)
 from relaxarray._relaxations import one_hot_argmax
 from relaxarray.backends._base import Adapter
 from relaxarray.random import gumbel_from_uniform as gumbel
@@ -147,8 +153,9 @@ def imle(
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
         raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
     for name, val in (("lam", lam), ("temperature", temperature)):
-        if isinstance(val, bool) or not isinstance(val, (int, float)) or not val > 0:
-            raise ValueError(f"{name} must be a positive number, got {val!r}")
+        if isinstance(val, bool) or not isinstance(val, (int, float)):
+            raise TypeError(f"{name} must be a positive number, got {type(val).__name__}")
+        check_positive(val, name)
     solve = _argmax_solver if solver is None else solver
     default_rng = rng
 
@@ -156,8 +163,11 @@ def imle(
         xp, adapter = namespace_and_adapter(theta)
         as_float_array(theta, "theta", xp)
         shape = (num_samples, *theta.shape)
+        if k is not None and theta.ndim and k > theta.shape[-1]:
+            raise ValueError(f"k={k} exceeds the {theta.shape[-1]} entries on theta's last axis")
         if noise is not None:
             as_float_array(noise, "noise", xp)
+            check_noise(noise, "finite", adapter)
             if noise.ndim != theta.ndim + 1 or tuple(noise.shape[1:]) != tuple(theta.shape):
                 raise ValueError(
                     f"noise must have shape (S, *theta.shape), got {tuple(noise.shape)}"
