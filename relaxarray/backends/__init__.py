@@ -158,8 +158,20 @@ def register_pytree_class(
         register_pending(PYTREE_CLASSES)
 
 
-register_pytree_class(
-    PortableKey,
-    lambda key: ((), (key.k0, key.k1)),
-    lambda aux, children: PortableKey(*aux),
-)
+def _flatten_key(key: PortableKey) -> tuple[tuple[Any, Any], None]:
+    # Python-int words become uint32 leaves (a jit argument of int32 would overflow)
+    if key.concrete:
+        import numpy as np
+
+        return (np.uint32(key.k0), np.uint32(key.k1)), None
+    return (key.k0, key.k1), None
+
+
+def _unflatten_key(aux: None, children: Any) -> PortableKey:
+    import numpy as np
+
+    words = [int(c) if isinstance(c, np.integer) else c for c in children]
+    return PortableKey(*words)
+
+
+register_pytree_class(PortableKey, _flatten_key, _unflatten_key)
