@@ -221,6 +221,8 @@ def split(rng: object, num: int = 2) -> list[object]:
     >>> a != b
     True
     """
+    if isinstance(rng, PortableKey) and not rng.concrete:  # words are (traced) arrays
+        return get_adapter(array_namespace(rng.k0)).split(rng, num)
     children = seeds.split(rng, num)
     if children is not None:
         return children

@@ -60,6 +60,7 @@ __all__ = [
     "normal_at",
     "portable",
     "split",
+    "split_words",
     "threefry2x32",
     "uniform_at",
 ]
@@ -255,6 +256,13 @@ def fold_in(key: PortableKey, data: int) -> PortableKey:
         raise TypeError(f"data must be an int, got {type(data).__name__}")
     k0, k1 = _int_words(key, "fold_in with an int")
     return PortableKey(*threefry2x32_int(k0, k1, data & MASK32, _TAG_FOLD))
+
+
+def split_words(ops: Uint32Ops, key: PortableKey, num: int) -> list[PortableKey]:
+    """:func:`split` of a key whose words are (possibly traced) arrays of ``ops``."""
+    c0 = ops.iota(num)
+    x0, x1 = threefry2x32(ops, key.k0, key.k1, c0, ops.words(_TAG_SPLIT, c0))
+    return [PortableKey(x0[i], x1[i]) for i in range(num)]
 
 
 def fold_in_words(ops: Uint32Ops, key: PortableKey, data: Array) -> PortableKey:

@@ -105,6 +105,9 @@ class Adapter:
         ``None``, int seeds and portable keys are split the same way on every backend
         (:func:`relaxarray._lib.seeds.split`); native generators by :meth:`_split_native`.
         """
+        if isinstance(rng, PortableKey) and not rng.concrete:  # words traced (jit, shard_map)
+            seeds.split(None, num)  # validates num
+            return list(threefry.split_words(self.uint32_ops(None), rng, num))
         children = seeds.split(rng, num)
         return children if children is not None else self._split_native(rng, num)
 
