@@ -57,6 +57,7 @@ def register_adapter(predicate: Predicate, adapter_cls: type[Adapter]) -> None:
 
 def _builtin() -> None:
     from relaxarray.backends._cupy import CupyAdapter
+    from relaxarray.backends._dask import DaskAdapter
     from relaxarray.backends._jax import JaxAdapter
     from relaxarray.backends._numpy import NumpyAdapter
     from relaxarray.backends._torch import TorchAdapter
@@ -67,6 +68,7 @@ def _builtin() -> None:
             (_compat.is_torch_namespace, TorchAdapter),
             (_compat.is_jax_namespace, JaxAdapter),
             (_compat.is_cupy_namespace, CupyAdapter),
+            (_compat.is_dask_namespace, DaskAdapter),
         ]
     )
 
