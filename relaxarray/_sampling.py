@@ -34,8 +34,9 @@ def get_noise(
     (``-log(-log u)`` of uniform noise). This is the one place every sampler, gate and
     estimator resolves ``rng=``/``noise=``: exactly one of them; drawn noise has the full
     shape ``sample_shape + batch_shape`` and the layout of ``like`` (sharding, DTensor
-    placements, dask chunks: :meth:`Adapter.noise_like`); given noise must already include the whole batch
-    (no noise shared across batch entries) and is used in ``like``'s dtype.
+    placements, dask chunks: :meth:`Adapter.noise_like`); given noise must already
+    include the whole batch (no noise shared across batch entries) and is used in
+    ``like``'s dtype.
     """
     if noise is None and rng is None:
         raise ValueError(

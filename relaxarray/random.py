@@ -25,9 +25,8 @@ from typing import Any
 
 from relaxarray._lib import seeds
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._lib.threefry import PortableKey, portable
+from relaxarray._lib.threefry import PortableKey, fold_in_words, portable
 from relaxarray._lib.threefry import fold_in as _fold_in
-from relaxarray._lib.threefry import fold_in_words
 from relaxarray._namespace import array_namespace
 from relaxarray._namespace import device as _device
 from relaxarray.backends import adapter_for_rng, get_adapter, namespace_of_default

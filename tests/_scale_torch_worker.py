@@ -101,7 +101,7 @@ def ddp_train(rank: int, steps: int = 3) -> tuple[torch.Tensor, torch.Tensor, to
     for step in range(steps):
         k = random.fold_in(key, step)
 
-        def loss_of(net):
+        def loss_of(net, k=k):
             y = rx.gumbel_softmax(net(data), temperature=0.5, rng=k)
             return ((y - target) ** 2).sum()
 

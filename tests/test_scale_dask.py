@@ -56,7 +56,7 @@ def _to_dask(a: Any) -> Any:
     import dask.array as da
 
     if isinstance(a, np.ndarray) and a.ndim >= 1:
-        return da.from_array(a, chunks=(2,) + a.shape[1:])  # split the batch axis
+        return da.from_array(a, chunks=(2, *a.shape[1:]))  # split the batch axis
     return a
 
 
