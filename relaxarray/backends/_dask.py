@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Dask adapter (``array_api_compat.dask.array``): lazy graphs, noise drawn block by block.
 
 Nothing is computed while a graph is built: :meth:`DaskAdapter.is_concrete` is ``False``,

@@ -204,7 +204,7 @@ class JaxAdapter(Adapter):
             rng = self._key(rng)
         if isinstance(like, jax.core.Tracer):
             return draw(rng)
-        return jax.jit(draw, out_shardings=sharding)(rng)  # type: ignore[no-any-return]
+        return jax.jit(draw, out_shardings=sharding)(rng)
 
     @staticmethod
     def _constrain(x: Array, sharding: Any) -> Array:

@@ -171,7 +171,8 @@ class TorchAdapter(Adapter):
                 # one stream per block, from the seed and the block's global position:
                 # ranks holding different blocks draw different noise, replicas the same
                 flat = sum(o * s for o, s in zip(offset, _strides(shape), strict=True))
-                rng = seeds.split((rng ^ (flat * 0x9E3779B97F4A7C15)) & ((1 << 63) - 1), 1)[0]
+                mixed = (rng ^ (flat * 0x9E3779B97F4A7C15)) & ((1 << 63) - 1)
+                rng = seeds.split(mixed, 1)[0]  # type: ignore[index]
             draw = self._normal if kind == "normal" else self._uniform
             local = draw(rng, local_shape, dtype, device)
         return dtensor.from_local(
