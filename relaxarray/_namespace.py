@@ -76,8 +76,10 @@ def namespace_and_adapter(*arrays: object) -> tuple[Namespace, Adapter]:
 
 
 def device(x: Array) -> Any:
-    """The device ``x`` lives on."""
-    return _compat.device(x)
+    """The device to create arrays for ``x`` on: the device ``x`` lives on, or ``None``
+    where ``x`` is split across several devices (the engine then places new arrays).
+    The adapter decides (:meth:`relaxarray.backends.Adapter.device_of`)."""
+    return get_adapter(array_namespace(x)).device_of(x)
 
 
 def as_float_array(x: Any, name: str, xp: Namespace | None = None) -> Array:

@@ -292,12 +292,15 @@ def one_hot_argmax(x: Array, /, *, axis: int = -1) -> Array:
 
 
 def _one_hot_of_argmax(xp: Namespace, z: Array, axis: int, dtype: Any) -> Array:
-    """One-hot (first maximum) of ``z`` along ``axis``, in ``dtype``; no gradient path."""
+    """One-hot (first maximum) of ``z`` along ``axis``, in ``dtype``; no gradient path.
+
+    The positions come from ``z`` itself (a running count of ``ones_like(z)`` along
+    ``axis``), not from a fresh ``arange``, so the result keeps ``z``'s layout: its
+    sharding, DTensor placements or dask chunks.
+    """
     idx = xp.argmax(z, axis=axis, keepdims=True)
-    shape = [1] * z.ndim
-    shape[axis] = z.shape[axis]
-    positions = xp.reshape(xp.arange(z.shape[axis], device=device(z)), tuple(shape))
-    return xp.astype(positions == idx, dtype)
+    positions = xp.cumulative_sum(xp.ones_like(z, dtype=idx.dtype), axis=axis)
+    return xp.astype(positions == idx + 1, dtype)
 
 
 def huber(x: Array, y: Array, /, *, delta: float = 1.0) -> Array:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._namespace import array_namespace, as_float_array, check_noise, device
+from relaxarray._namespace import array_namespace, as_float_array, check_noise
 from relaxarray.backends._base import Adapter, shape_tuple
 
 __all__ = ["batch_of", "get_noise", "log_sigmoid", "sigmoid", "sigmoid_precise", "softplus"]
@@ -33,8 +33,10 @@ def get_noise(
     ``kind`` is ``"uniform"`` (values in ``[tiny, 1)``), ``"normal"`` or ``"gumbel"``
     (``-log(-log u)`` of uniform noise). This is the one place every sampler, gate and
     estimator resolves ``rng=``/``noise=``: exactly one of them; drawn noise has the full
-    shape ``sample_shape + batch_shape``; given noise must already include the whole batch
-    (no noise shared across batch entries) and is used in ``like``'s dtype.
+    shape ``sample_shape + batch_shape`` and the layout of ``like`` (sharding, DTensor
+    placements, dask chunks: :meth:`Adapter.noise_like`); given noise must already
+    include the whole batch (no noise shared across batch entries) and is used in
+    ``like``'s dtype.
 
     Neither given (``rng=None``, the default) draws from the framework's own global
     generator where it has one (torch's default generator, which ``torch.manual_seed``
@@ -47,9 +49,8 @@ def get_noise(
     sshape = shape_tuple(sample_shape, "sample_shape")
     if noise is None:
         shape = sshape + tuple(batch_shape)
-        if kind == "normal":
-            return adapter.normal(rng, shape, like.dtype, device(like))
-        u = adapter.uniform(rng, shape, like.dtype, device(like))
+        base = "normal" if kind == "normal" else "uniform"
+        u = adapter.noise_like(base, rng, shape, like, len(sshape))
         return -xp.log(-xp.log(u)) if kind == "gumbel" else u
     if sshape:
         raise ValueError(

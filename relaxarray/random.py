@@ -25,7 +25,7 @@ from typing import Any
 
 from relaxarray._lib import seeds
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._lib.threefry import PortableKey, portable
+from relaxarray._lib.threefry import PortableKey, fold_in_words, portable
 from relaxarray._lib.threefry import fold_in as _fold_in
 from relaxarray._namespace import array_namespace
 from relaxarray._namespace import device as _device
@@ -64,14 +64,33 @@ def _resolve(
     return adapter, dtype, device
 
 
+def _draw(
+    kind: str,
+    rng: object,
+    shape: int | tuple[int, ...],
+    like: Array | None,
+    dtype: Any,
+    device: Any,
+    xp: Namespace | None,
+) -> Array:
+    """Noise of ``kind``; laid out like ``like`` when only ``like`` says where it goes."""
+    shape = shape_tuple(shape)
+    adapter, rdtype, rdevice = _resolve(rng, like, dtype, device, xp)
+    if like is not None and device is None and rdtype == like.dtype:
+        return adapter.noise_like(kind, rng, shape, like, max(len(shape) - like.ndim, 0))
+    draw = adapter.normal if kind == "normal" else adapter.uniform
+    return draw(rng, shape, rdtype, rdevice)
+
+
 def draw_uniform(adapter: Adapter, rng: object, shape: tuple[int, ...], like: Array) -> Array:
-    """Uniform ``[tiny, 1)`` noise of ``shape`` in ``like``'s dtype and on its device."""
-    return adapter.uniform(rng, shape, like.dtype, _device(like))
+    """Uniform ``[tiny, 1)`` noise of ``shape`` in ``like``'s dtype, laid out like ``like``
+    (the leading axes of ``shape`` beyond ``like.ndim`` are sample axes)."""
+    return adapter.noise_like("uniform", rng, shape, like, max(len(shape) - like.ndim, 0))
 
 
 def draw_normal(adapter: Adapter, rng: object, shape: tuple[int, ...], like: Array) -> Array:
-    """Standard normal noise of ``shape`` in ``like``'s dtype and on its device."""
-    return adapter.normal(rng, shape, like.dtype, _device(like))
+    """Standard normal noise of ``shape`` in ``like``'s dtype, laid out like ``like``."""
+    return adapter.noise_like("normal", rng, shape, like, max(len(shape) - like.ndim, 0))
 
 
 def uniform(
@@ -107,8 +126,7 @@ def uniform(
     >>> u.dtype, bool(((u > 0) & (u < 1)).all())
     (dtype('float32'), True)
     """
-    adapter, dtype, device = _resolve(rng, like, dtype, device, xp)
-    return adapter.uniform(rng, shape_tuple(shape), dtype, device)
+    return _draw("uniform", rng, shape, like, dtype, device, xp)
 
 
 def normal(
@@ -121,8 +139,7 @@ def normal(
     xp: Namespace | None = None,
 ) -> Array:
     """Standard normal noise :math:`\\mathcal{N}(0, 1)`; arguments as :func:`uniform`."""
-    adapter, dtype, device = _resolve(rng, like, dtype, device, xp)
-    return adapter.normal(rng, shape_tuple(shape), dtype, device)
+    return _draw("normal", rng, shape, like, dtype, device, xp)
 
 
 def gumbel(
@@ -138,8 +155,8 @@ def gumbel(
 
     Its mean is the Euler-Mascheroni constant and its variance :math:`\pi^2 / 6`.
     """
-    adapter, dtype, device = _resolve(rng, like, dtype, device, xp)
-    u = adapter.uniform(rng, shape_tuple(shape), dtype, device)
+    adapter = _resolve(rng, like, dtype, device, xp)[0]
+    u = _draw("uniform", rng, shape, like, dtype, device, xp)
     return gumbel_from_uniform(adapter.xp, u)
 
 
@@ -156,8 +173,8 @@ def logistic(
 
     Its mean is 0 and its variance :math:`\pi^2 / 3`.
     """
-    adapter, dtype, device = _resolve(rng, like, dtype, device, xp)
-    u = adapter.uniform(rng, shape_tuple(shape), dtype, device)
+    adapter = _resolve(rng, like, dtype, device, xp)[0]
+    u = _draw("uniform", rng, shape, like, dtype, device, xp)
     return logistic_from_uniform(adapter.xp, u)
 
 
@@ -171,8 +188,8 @@ def exponential(
     xp: Namespace | None = None,
 ) -> Array:
     r"""Standard exponential noise :math:`-\log u`, always > 0; arguments as :func:`uniform`."""
-    adapter, dtype, device = _resolve(rng, like, dtype, device, xp)
-    u = adapter.uniform(rng, shape_tuple(shape), dtype, device)
+    adapter = _resolve(rng, like, dtype, device, xp)[0]
+    u = _draw("uniform", rng, shape, like, dtype, device, xp)
     return -adapter.xp.log(u)
 
 
@@ -203,6 +220,8 @@ def split(rng: object, num: int = 2) -> list[object]:
     >>> a != b
     True
     """
+    if isinstance(rng, PortableKey) and not rng.concrete:  # words are (traced) arrays
+        return get_adapter(array_namespace(rng.k0)).split(rng, num)
     children = seeds.split(rng, num)
     if children is not None:
         return children
@@ -215,10 +234,14 @@ def split(rng: object, num: int = 2) -> list[object]:
     return owner.split(rng, num)
 
 
-def fold_in(key: PortableKey, data: int) -> PortableKey:
+def fold_in(key: PortableKey, data: Any) -> PortableKey:
     """A new portable key for the integer ``data``: Threefry of ``key`` at ``(data, 2)``.
 
     Use it to give each step, worker or layer its own stream without a split tree.
+    ``data`` is a Python int or a 0-d integer array, possibly traced: inside
+    ``jax.shard_map``, ``fold_in(key, jax.lax.axis_index("batch"))`` gives every device
+    its own stream. An array ``data`` gives a key whose words are 0-d arrays of its
+    namespace, equal to the words of ``fold_in(key, int(data))``.
 
     Examples
     --------
@@ -229,4 +252,16 @@ def fold_in(key: PortableKey, data: int) -> PortableKey:
     """
     if not isinstance(key, PortableKey):
         raise TypeError(f"key must be a PortableKey, got {type(key).__name__}")
-    return _fold_in(key, data)
+    if isinstance(data, bool):
+        raise TypeError("data must be an int or an integer array, got bool")
+    if isinstance(data, int):
+        return _fold_in(key, data)
+    if not hasattr(data, "dtype") or getattr(data, "ndim", None) != 0:
+        raise TypeError(
+            f"data must be an int or a 0-d integer array, got {type(data).__name__}"
+        )
+    xp = array_namespace(data)
+    if not xp.isdtype(data.dtype, "integral"):
+        raise TypeError(f"data must be an int or an integer array, got dtype {data.dtype}")
+    adapter = get_adapter(xp)
+    return fold_in_words(adapter.uint32_ops(adapter.device_of(data)), key, data)

@@ -30,6 +30,14 @@ transform on pairs of raw grid values ``(u1, u2)`` (values ``2j`` and ``2j + 1``
 (``1 - u1`` lies in ``(0, 1]``, so the log is finite; the transforms round differently
 on different backends, by an ulp or so).
 
+Layout invariance: the value at global (C-order) element index ``i`` of a draw of shape
+``shape`` depends only on the key, ``i`` and the dtype. :func:`uniform_at` and
+:func:`normal_at` compute the values at any array of indices (:func:`flat_index` builds
+the indices of one block of the global array), so a device, a rank or a chunk computes
+its own block only, and every split of the batch gives the same bits as the whole draw
+(memory proportional to the block). The block functions support draws of up to ``2**32``
+elements.
+
 Deriving streams: ``split(key, n)`` gives the keys ``threefry(key, (i, 1))``,
 ``fold_in(key, d)`` the key ``threefry(key, (d, 2))``; the data stream uses counters
 ``(i, 0)``, so derived keys never reuse a counter of their parent's data stream.
@@ -43,7 +51,19 @@ from typing import Any
 
 from relaxarray._lib._typing import Array, Namespace
 
-__all__ = ["PortableKey", "Uint32Ops", "fold_in", "portable", "split", "threefry2x32"]
+__all__ = [
+    "PortableKey",
+    "Uint32Ops",
+    "flat_index",
+    "fold_in",
+    "fold_in_words",
+    "normal_at",
+    "portable",
+    "split",
+    "split_words",
+    "threefry2x32",
+    "uniform_at",
+]
 
 MASK32 = 0xFFFFFFFF
 _PARITY = 0x1BD11BDA
@@ -94,6 +114,18 @@ class Uint32Ops:
         """Logical shift right by ``r`` bits."""
         return x >> r
 
+    def mul(self, a: Array, b: int) -> Array:
+        """``(a * b) mod 2**32`` for a Python int ``b``."""
+        return a * self._scalar(b)
+
+    def is_odd(self, x: Array) -> Array:
+        """Boolean array: the lowest bit of each word."""
+        return (x & self._scalar(1)) != self._scalar(0)
+
+    def as_words(self, x: Array) -> Array:
+        """A non-negative integer array (values below ``2**32``) as words."""
+        return self.xp.astype(x, self.dtype)
+
     def to_float(self, x: Array, dtype: Any) -> Array:
         """Words (all below ``2**p`` of ``dtype``) as exact floats."""
         return self.xp.astype(x, dtype)
@@ -106,21 +138,35 @@ class PortableKey:
     Create one with :func:`relaxarray.random.portable`; pass it as ``rng=`` to any
     sampler. It is immutable and hashable: the same key always gives the same noise
     (derive new keys with :func:`relaxarray.random.split` or
-    :func:`relaxarray.random.fold_in`). Under ``jax.jit`` it is a pytree without leaves,
-    so its words are compile-time constants (a new key retraces).
+    :func:`relaxarray.random.fold_in`).
+
+    The words are Python ints, or 0-d word arrays (a key folded in with a traced integer,
+    e.g. ``jax.lax.axis_index`` inside ``shard_map``). Under ``jax.jit`` the key is a
+    pytree whose two leaves are its words (as ``uint32``), so a new key does not retrace.
     """
 
-    k0: int
-    k1: int
+    k0: Any
+    k1: Any
 
     def __post_init__(self) -> None:
         for name in ("k0", "k1"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MASK32:
+            if isinstance(value, bool) or (
+                isinstance(value, int) and not 0 <= value <= MASK32
+            ):
+                raise ValueError(f"PortableKey.{name} must be an int in [0, 2**32), got {value!r}")
+            if isinstance(value, float):
                 raise ValueError(f"PortableKey.{name} must be an int in [0, 2**32), got {value!r}")
 
+    @property
+    def concrete(self) -> bool:
+        """Whether both words are Python ints."""
+        return isinstance(self.k0, int) and isinstance(self.k1, int)
+
     def __repr__(self) -> str:
-        return f"PortableKey(0x{self.k0:08x}, 0x{self.k1:08x})"
+        if self.concrete:
+            return f"PortableKey(0x{self.k0:08x}, 0x{self.k1:08x})"
+        return f"PortableKey({self.k0!r}, {self.k1!r})"
 
 
 def portable(seed: int) -> PortableKey:
@@ -186,16 +232,48 @@ def threefry2x32_int(k0: int, k1: int, c0: int, c1: int) -> tuple[int, int]:
     return x0, x1
 
 
+def _int_words(key: PortableKey, what: str) -> tuple[int, int]:
+    if key.concrete:
+        return key.k0, key.k1
+    try:
+        return int(key.k0), int(key.k1)
+    except Exception as exc:
+        raise TypeError(
+            f"{what} needs a key with concrete words; this key's words are traced arrays "
+            "(derive per-device keys with fold_in, which accepts traced integers)"
+        ) from exc
+
+
 def split(key: PortableKey, num: int) -> list[PortableKey]:
     """``num`` child keys: child ``i`` is ``threefry(key, (i, 1))``."""
-    return [PortableKey(*threefry2x32_int(key.k0, key.k1, i, _TAG_SPLIT)) for i in range(num)]
+    k0, k1 = _int_words(key, "split")
+    return [PortableKey(*threefry2x32_int(k0, k1, i, _TAG_SPLIT)) for i in range(num)]
 
 
 def fold_in(key: PortableKey, data: int) -> PortableKey:
     """The key ``threefry(key, (data mod 2**32, 2))``: a stream per integer ``data``."""
     if isinstance(data, bool) or not isinstance(data, int):
         raise TypeError(f"data must be an int, got {type(data).__name__}")
-    return PortableKey(*threefry2x32_int(key.k0, key.k1, data & MASK32, _TAG_FOLD))
+    k0, k1 = _int_words(key, "fold_in with an int")
+    return PortableKey(*threefry2x32_int(k0, k1, data & MASK32, _TAG_FOLD))
+
+
+def split_words(ops: Uint32Ops, key: PortableKey, num: int) -> list[PortableKey]:
+    """:func:`split` of a key whose words are (possibly traced) arrays of ``ops``."""
+    c0 = ops.iota(num)
+    x0, x1 = threefry2x32(ops, key.k0, key.k1, c0, ops.words(_TAG_SPLIT, c0))
+    return [PortableKey(x0[i], x1[i]) for i in range(num)]
+
+
+def fold_in_words(ops: Uint32Ops, key: PortableKey, data: Array) -> PortableKey:
+    """:func:`fold_in` with ``data`` a 0-d integer array (possibly traced).
+
+    The result's words are 0-d word arrays of ``ops``; for the same value of ``data``
+    they equal the words of ``fold_in(key, int(data))``.
+    """
+    c0 = ops.as_words(data)
+    x0, x1 = threefry2x32(ops, key.k0, key.k1, c0, ops.words(_TAG_FOLD, c0))
+    return PortableKey(x0, x1)
 
 
 def _blocks(ops: Uint32Ops, key: PortableKey, nblocks: int) -> tuple[Array, Array]:
@@ -251,3 +329,97 @@ def normal(ops: Uint32Ops, key: PortableKey, shape: tuple[int, ...], dtype: Any)
     theta = (2.0 * math.pi) * u[:, 1]
     z = xp.stack([r * xp.cos(theta), r * xp.sin(theta)], axis=-1)
     return xp.reshape(xp.reshape(z, (-1,))[:n], shape)
+
+
+# -- the layout-invariant form: values at given global element indices -------------------
+def flat_index(
+    ops: Uint32Ops,
+    shape: tuple[int, ...],
+    start: tuple[int, ...] | None = None,
+    block: tuple[int, ...] | None = None,
+) -> Array:
+    """Global C-order element indices (words) of the block of ``shape`` at ``start``.
+
+    ``block`` is the block's shape (default: the whole array). The result has shape
+    ``block``; entry ``j`` is ``sum_d (start[d] + j[d]) * stride[d]``.
+    """
+    xp = ops.xp
+    start = tuple(0 for _ in shape) if start is None else tuple(start)
+    block = tuple(shape) if block is None else tuple(block)
+    if math.prod(shape) > _MAX_BLOCKS:
+        raise ValueError(
+            f"the portable stream's block form gives at most 2**32 values, asked for shape {shape}"
+        )
+    nd = len(shape)
+    idx: Array | None = None
+    stride = 1
+    for d in reversed(range(nd)):
+        r = ops.iota(block[d])
+        if start[d]:
+            r = ops.add(r, start[d])
+        if stride != 1:
+            r = ops.mul(r, stride)
+        r = xp.reshape(r, tuple(block[d] if e == d else 1 for e in range(nd)))
+        idx = r if idx is None else ops.add(idx, r)
+        stride *= shape[d]
+    if idx is None:  # a 0-d draw
+        return xp.reshape(ops.iota(1), ())
+    return xp.broadcast_to(idx, block)
+
+
+def _unit_of_words(ops: Uint32Ops, w: Array, dtype: Any) -> Array:
+    p = significand_bits(ops.xp, dtype)
+    return ops.to_float(ops.shr(w, 32 - p), dtype) * (2.0**-p)
+
+
+def _unit_of_block(ops: Uint32Ops, x0: Array, x1: Array, dtype: Any) -> Array:
+    hi = ops.to_float(ops.shr(x0, 6), dtype)
+    lo = ops.to_float(ops.shr(x1, 5), dtype)
+    return hi * (2.0**-26) + lo * (2.0**-53)
+
+
+def _data_block(ops: Uint32Ops, key: PortableKey, c0: Array) -> tuple[Array, Array]:
+    return threefry2x32(ops, key.k0, key.k1, c0, ops.words(_TAG_DATA, c0))
+
+
+def _wide(ops: Uint32Ops, dtype: Any) -> bool:
+    p = significand_bits(ops.xp, dtype)
+    if p > 32 and p != 53:
+        raise TypeError(f"the portable stream supports float64 and narrower, got {dtype}")
+    return p > 32
+
+
+def raw_unit_at(ops: Uint32Ops, key: PortableKey, index: Array, dtype: Any) -> Array:
+    """Raw grid values (as :func:`raw_unit`) at the global element indices ``index``."""
+    xp = ops.xp
+    if _wide(ops, dtype):
+        return _unit_of_block(ops, *_data_block(ops, key, index), dtype)
+    x0, x1 = _data_block(ops, key, ops.shr(index, 1))
+    return _unit_of_words(ops, xp.where(ops.is_odd(index), x1, x0), dtype)
+
+
+def uniform_at(ops: Uint32Ops, key: PortableKey, index: Array, dtype: Any) -> Array:
+    """Uniform ``[tiny, 1)`` values at the global element indices ``index``.
+
+    ``uniform_at(ops, key, flat_index(ops, shape), dtype)`` equals
+    ``uniform(ops, key, shape, dtype)`` bit for bit.
+    """
+    xp = ops.xp
+    u = raw_unit_at(ops, key, index, dtype)
+    return xp.clip(u, min=float(xp.finfo(dtype).smallest_normal))
+
+
+def normal_at(ops: Uint32Ops, key: PortableKey, index: Array, dtype: Any) -> Array:
+    """Standard normal values at the global element indices ``index`` (as :func:`normal`)."""
+    xp = ops.xp
+    pair = ops.shr(index, 1)
+    if _wide(ops, dtype):
+        first = ops.add(pair, pair)
+        u1 = _unit_of_block(ops, *_data_block(ops, key, first), dtype)
+        u2 = _unit_of_block(ops, *_data_block(ops, key, ops.add(first, 1)), dtype)
+    else:
+        x0, x1 = _data_block(ops, key, pair)
+        u1, u2 = _unit_of_words(ops, x0, dtype), _unit_of_words(ops, x1, dtype)
+    r = xp.sqrt(-2.0 * xp.log(1.0 - u1))
+    theta = (2.0 * math.pi) * u2
+    return xp.where(ops.is_odd(index), r * xp.sin(theta), r * xp.cos(theta))

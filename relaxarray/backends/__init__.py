@@ -57,6 +57,7 @@ def register_adapter(predicate: Predicate, adapter_cls: type[Adapter]) -> None:
 
 def _builtin() -> None:
     from relaxarray.backends._cupy import CupyAdapter
+    from relaxarray.backends._dask import DaskAdapter
     from relaxarray.backends._jax import JaxAdapter
     from relaxarray.backends._numpy import NumpyAdapter
     from relaxarray.backends._torch import TorchAdapter
@@ -67,6 +68,7 @@ def _builtin() -> None:
             (_compat.is_torch_namespace, TorchAdapter),
             (_compat.is_jax_namespace, JaxAdapter),
             (_compat.is_cupy_namespace, CupyAdapter),
+            (_compat.is_dask_namespace, DaskAdapter),
         ]
     )
 
@@ -158,8 +160,20 @@ def register_pytree_class(
         register_pending(PYTREE_CLASSES)
 
 
-register_pytree_class(
-    PortableKey,
-    lambda key: ((), (key.k0, key.k1)),
-    lambda aux, children: PortableKey(*aux),
-)
+def _flatten_key(key: PortableKey) -> tuple[tuple[Any, Any], None]:
+    # Python-int words become uint32 leaves (a jit argument of int32 would overflow)
+    if key.concrete:
+        import numpy as np
+
+        return (np.uint32(key.k0), np.uint32(key.k1)), None
+    return (key.k0, key.k1), None
+
+
+def _unflatten_key(aux: None, children: Any) -> PortableKey:
+    import numpy as np
+
+    words = [int(c) if isinstance(c, np.integer) else c for c in children]
+    return PortableKey(*words)
+
+
+register_pytree_class(PortableKey, _flatten_key, _unflatten_key)

@@ -109,8 +109,40 @@ class Adapter:
         ``None``, int seeds and portable keys are split the same way on every backend
         (:func:`relaxarray._lib.seeds.split`); native generators by :meth:`_split_native`.
         """
+        if isinstance(rng, PortableKey) and not rng.concrete:  # words traced (jit, shard_map)
+            seeds.split(None, num)  # validates num
+            return list(threefry.split_words(self.uint32_ops(None), rng, num))
         children = seeds.split(rng, num)
         return children if children is not None else self._split_native(rng, num)
+
+    # -- base noise laid out like its parameters (the one layout capability) --------------
+    def noise_like(
+        self, kind: str, rng: object, shape: tuple[int, ...], like: Array, sample_ndim: int = 0
+    ) -> Array:
+        """Base noise of ``shape`` in ``like``'s dtype, laid out like ``like``.
+
+        ``kind`` is ``"uniform"`` (values in ``[tiny, 1)``) or ``"normal"``. ``shape`` is
+        ``sample_shape + batch_shape`` with ``len(sample_shape) == sample_ndim``; ``like``
+        broadcasts to ``batch_shape`` (its axes align with the trailing axes of ``shape``).
+        An engine that splits arrays across devices, ranks or chunks draws the noise split
+        the same way: the axes of ``shape`` that match a split axis of ``like`` are split
+        like it, the sample axes and broadcast axes are not. With a portable key every split
+        gives the same values as the single-device draw (see
+        :func:`relaxarray._lib.threefry.uniform_at`).
+
+        The default places the noise on ``like``'s device (:meth:`device_of`).
+        """
+        if kind not in ("uniform", "normal"):
+            raise ValueError(f"kind must be 'uniform' or 'normal', got {kind!r}")
+        draw = self.normal if kind == "normal" else self.uniform
+        return draw(rng, shape, like.dtype, self.device_of(like))
+
+    def device_of(self, x: Array) -> Any:
+        """The device new arrays for ``x`` are created on (``None``: the engine decides,
+        e.g. for an array split across several devices)."""
+        import array_api_compat
+
+        return array_api_compat.device(x)
 
     def _portable(
         self,

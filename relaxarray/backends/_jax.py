@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from relaxarray._lib import threefry
+from relaxarray._lib.threefry import PortableKey
 from relaxarray.backends._base import Adapter, Array, Bwd, Fwd
 from relaxarray.backends._pytree import PYTREE_CLASSES
 
@@ -29,6 +32,15 @@ def _jax() -> Any:
 _registered: set[type] = set()
 
 
+_AUTO = object()  # an Auto mesh under jit: the compiler propagates the layout
+
+
+def _is_explicit(sharding: Any) -> bool:
+    """Whether ``sharding``'s mesh has Explicit axes (sharding in types)."""
+    explicit = _jax().sharding.AxisType.Explicit
+    return explicit in tuple(getattr(sharding.mesh, "axis_types", ()))
+
+
 def register_pending(classes: list[tuple[type, Any, Any]]) -> None:
     """Register relaxarray's pytree classes with JAX (each once)."""
     tree_util = _jax().tree_util
@@ -36,6 +48,31 @@ def register_pending(classes: list[tuple[type, Any, Any]]) -> None:
         if cls not in _registered:
             tree_util.register_pytree_node(cls, flatten, unflatten)
             _registered.add(cls)
+
+
+def _flat_index(shape: tuple[int, ...], sharding: Any) -> Array:
+    """:func:`threefry.flat_index` of ``shape`` built from iotas laid out by ``sharding``
+    (each device holds only its block of the indices)."""
+    jax = _jax()
+    u32 = jax.numpy.uint32
+    if math.prod(shape) > (1 << 32):
+        raise ValueError(
+            f"the portable stream's block form gives at most 2**32 values, asked for {shape}"
+        )
+    explicit = sharding is not None and _is_explicit(sharding)
+    index: Any = None
+    stride = 1
+    for d in reversed(range(len(shape))):
+        if sharding is None:
+            r = jax.lax.broadcasted_iota(u32, shape, d)
+        elif explicit:
+            r = jax.lax.broadcasted_iota(u32, shape, d, out_sharding=sharding)
+        else:
+            r = jax.lax.with_sharding_constraint(jax.lax.broadcasted_iota(u32, shape, d), sharding)
+        term = r if stride == 1 else r * u32(stride)
+        index = term if index is None else index + term
+        stride *= shape[d]
+    return index
 
 
 class JaxAdapter(Adapter):
@@ -86,6 +123,95 @@ class JaxAdapter(Adapter):
             f"rng must be a jax PRNG key (typed or legacy uint32) or an int seed for the "
             f"jax backend, got {type(rng).__name__}"
         )
+
+    # -- layout: noise drawn with the sharding of its parameters ---------------------------
+    def device_of(self, x: Array) -> Any:
+        jax = _jax()
+        if isinstance(x, jax.core.Tracer):
+            return None
+        sharding = getattr(x, "sharding", None)
+        if sharding is not None and len(sharding.device_set) > 1:
+            return None  # new arrays are uncommitted and follow the sharded operands
+        return super().device_of(x)
+
+    def _noise_sharding(self, like: Array, shape: tuple[int, ...]) -> Any:
+        """The NamedSharding for noise of ``shape`` drawn for ``like``, or None (no layout
+        to follow: one device, or an Auto mesh under jit, where XLA propagates it)."""
+        jax = _jax()
+        named = jax.sharding.NamedSharding
+        if isinstance(like, jax.core.Tracer):
+            sharding = getattr(jax.typeof(like), "sharding", None)
+            if not isinstance(sharding, named):
+                return None
+            if not _is_explicit(sharding):
+                # Auto axes under jit: XLA propagates the layout; a mesh of several
+                # devices asks for the elementwise (block) form of the portable stream
+                return _AUTO if math.prod(sharding.mesh.shape.values()) > 1 else None
+        else:
+            sharding = getattr(like, "sharding", None)
+            if not isinstance(sharding, named) or len(sharding.device_set) <= 1:
+                return None
+        mesh = sharding.mesh
+        spec = tuple(sharding.spec) + (None,) * (like.ndim - len(tuple(sharding.spec)))
+        lead = len(shape) - like.ndim
+        out: list[Any] = [None] * lead
+        for d, entry in enumerate(spec):
+            size = shape[lead + d]
+            if entry is None or like.shape[d] != size:
+                out.append(None)
+                continue
+            names = entry if isinstance(entry, tuple) else (entry,)
+            parts = 1
+            for n in names:
+                parts *= mesh.shape[n]
+            out.append(entry if size % parts == 0 else None)
+        if all(e is None for e in out):
+            return None
+        return named(mesh, jax.sharding.PartitionSpec(*out))
+
+    def noise_like(
+        self, kind: str, rng: object, shape: tuple[int, ...], like: Array, sample_ndim: int = 0
+    ) -> Array:
+        jax = _jax()
+        sharding = self._noise_sharding(like, shape) if len(shape) >= like.ndim else None
+        if sharding is _AUTO and isinstance(rng, PortableKey):
+            draw_at = threefry.normal_at if kind == "normal" else threefry.uniform_at
+            return draw_at(self.uint32_ops(None), rng, _flat_index(shape, None), like.dtype)
+        if sharding is None or sharding is _AUTO:
+            return super().noise_like(kind, rng, shape, like, sample_ndim)
+        dtype = like.dtype
+        explicit = _is_explicit(sharding)
+        if isinstance(rng, PortableKey):
+            draw_at = threefry.normal_at if kind == "normal" else threefry.uniform_at
+
+            def draw(key: Any) -> Array:
+                # the indices carry the layout, so each device runs the rounds on its block
+                return draw_at(self.uint32_ops(None), key, _flat_index(shape, sharding), dtype)
+
+        else:
+            tiny = jax.numpy.finfo(dtype).smallest_normal
+            out_sharding = sharding if explicit else None
+
+            def draw(key: Any) -> Array:
+                if kind == "normal":
+                    z = jax.random.normal(key, shape, dtype=dtype, out_sharding=out_sharding)
+                else:
+                    z = jax.random.uniform(
+                        key, shape, dtype=dtype, minval=tiny, maxval=1.0, out_sharding=out_sharding
+                    )
+                return z if explicit else self._constrain(z, sharding)
+
+            rng = self._key(rng)
+        if isinstance(like, jax.core.Tracer):
+            return draw(rng)
+        return jax.jit(draw, out_shardings=sharding)(rng)
+
+    @staticmethod
+    def _constrain(x: Array, sharding: Any) -> Array:
+        jax = _jax()
+        if _is_explicit(sharding):
+            return jax.sharding.reshard(x, sharding)
+        return jax.lax.with_sharding_constraint(x, sharding)
 
     def _portable(
         self, draw: Any, key: Any, shape: tuple[int, ...], dtype: Any, device: Any
@@ -165,10 +291,6 @@ class JaxAdapter(Adapter):
     def sigmoid(self, x: Array) -> Array | None:
         return _jax().nn.sigmoid(x)
 
-    def top_k_mask(self, x: Array, k: int, axis: int) -> Array | None:
-        jax = _jax()
-        jnp = jax.numpy
-        x = jnp.moveaxis(jax.lax.stop_gradient(x), axis, -1)
-        _, idx = jax.lax.top_k(x, k)
-        mask = jnp.put_along_axis(jnp.zeros_like(x), idx, 1.0, axis=-1, inplace=False)
-        return jnp.moveaxis(mask, -1, axis)
+    # top_k_mask: none. The core's stable argsort-of-argsort ranks are elementwise along
+    # the batch axes, so a sharded batch stays sharded; lax.top_k followed by a scatter
+    # all-gathers the keys to every device under SPMD partitioning.

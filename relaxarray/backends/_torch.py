@@ -5,9 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from relaxarray._lib import seeds, threefry
+from relaxarray._lib.threefry import PortableKey
 from relaxarray.backends._base import Adapter, Array, Bwd, Fwd, Uint32Ops
 
 _MODULE: list[Any] = []
+
+
+def _dtensor_class() -> Any:
+    """``torch.distributed.tensor.DTensor`` if torch.distributed is usable, else None."""
+    import sys
+
+    torch = _torch()
+    if "torch.distributed.tensor" not in sys.modules or not torch.distributed.is_available():
+        return None  # nobody built a DTensor without importing it
+    return sys.modules["torch.distributed.tensor"].DTensor
 
 
 def _torch() -> Any:
@@ -125,6 +137,49 @@ class TorchAdapter(Adapter):
             f"got {type(rng).__name__}"
         )
 
+    # -- layout: a DTensor's noise is drawn block by block on each rank ------------------
+    def noise_like(
+        self, kind: str, rng: object, shape: tuple[int, ...], like: Array, sample_ndim: int = 0
+    ) -> Array:
+        dtensor = _dtensor_class()
+        if dtensor is None or not isinstance(like, dtensor):
+            return super().noise_like(kind, rng, shape, like, sample_ndim)
+        from torch.distributed.tensor import Replicate, Shard
+        from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+        torch = _torch()
+        mesh = like.device_mesh
+        lead = len(shape) - like.ndim
+        placements: list[Any] = []
+        for p in like.placements:
+            if p.is_shard():
+                d = p.dim % like.ndim
+                if like.shape[d] == shape[lead + d]:
+                    placements.append(Shard(lead + d))
+                    continue
+            placements.append(Replicate())  # replicated (or partial) parameters: whole noise
+        local_shape, offset = compute_local_shape_and_global_offset(shape, mesh, placements)
+        local_shape, offset = tuple(local_shape), tuple(offset)
+        local_like = like.to_local()
+        dtype, device = local_like.dtype, local_like.device
+        if isinstance(rng, PortableKey):
+            ops = self.uint32_ops(device)
+            draw_at = threefry.normal_at if kind == "normal" else threefry.uniform_at
+            local = draw_at(ops, rng, threefry.flat_index(ops, shape, offset, local_shape), dtype)
+        else:
+            if isinstance(rng, int) and not isinstance(rng, bool):
+                # one stream per block, from the seed and the block's global position:
+                # ranks holding different blocks draw different noise, replicas the same
+                flat = sum(o * s for o, s in zip(offset, _strides(shape), strict=True))
+                mixed = (rng ^ (flat * 0x9E3779B97F4A7C15)) & ((1 << 63) - 1)
+                rng = seeds.split(mixed, 1)[0]  # type: ignore[index]
+            draw = self._normal if kind == "normal" else self._uniform
+            local = draw(rng, local_shape, dtype, device)
+        return dtensor.from_local(
+            local, mesh, placements, run_check=False, shape=torch.Size(shape),
+            stride=_strides(shape),
+        )
+
     def uint32_ops(self, device: Any) -> Uint32Ops:
         return Int32LaneOps(self.xp, device)
 
@@ -232,3 +287,11 @@ class TorchAdapter(Adapter):
         x = x.detach()
         idx = torch.topk(x, k, dim=axis, sorted=False).indices
         return torch.zeros_like(x).scatter_(axis, idx, 1.0)
+
+
+def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    out, s = [], 1
+    for n in reversed(shape):
+        out.append(s)
+        s *= n
+    return tuple(reversed(out))
