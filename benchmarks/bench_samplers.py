@@ -58,8 +58,8 @@ def torch_pairs(shape: tuple[int, int]) -> Pairs:
     lg = logits.clone().requires_grad_(True)
     w = torch.randn(shape, generator=gen)
     t = torch.tensor(0.5)
-    rb = RelaxedBernoulli(t, logits=logits)
-    rc = RelaxedOneHotCategorical(t, logits=logits)
+    rb = RelaxedBernoulli(temperature=t, logits=logits)
+    rc = RelaxedOneHotCategorical(temperature=t, logits=logits)
 
     def bwd(y: torch.Tensor) -> None:
         (y * w).sum().backward()
@@ -81,12 +81,12 @@ def torch_pairs(shape: tuple[int, int]) -> Pairs:
             lambda: rx.gumbel_softmax(logits, temperature=0.5, rng=gen), lambda: rc.rsample()),
         "RelaxedOneHotCategorical.rsample fwd+bwd": (
             lambda: bwd(rx.gumbel_softmax(lg, temperature=0.5, rng=gen)),
-            lambda: bwd(RelaxedOneHotCategorical(t, logits=lg).rsample())),
+            lambda: bwd(RelaxedOneHotCategorical(temperature=t, logits=lg).rsample())),
         "RelaxedBernoulli.rsample fwd": (
             lambda: rx.relaxed_bernoulli(logits, temperature=0.5, rng=gen), lambda: rb.rsample()),
         "RelaxedBernoulli.rsample fwd+bwd": (
             lambda: bwd(rx.relaxed_bernoulli(lg, temperature=0.5, rng=gen)),
-            lambda: bwd(RelaxedBernoulli(t, logits=lg).rsample())),
+            lambda: bwd(RelaxedBernoulli(temperature=t, logits=lg).rsample())),
     }
 
 

@@ -42,15 +42,15 @@ def test_concrete_density_equals_formula(be):
     rng = np.random.default_rng(0)
     logits = rng.normal(size=3)
     for t in (0.3, 1.0, 2.5):
-        d = RelaxedOneHotCategorical(t, logits=be.asarray(logits))
+        d = RelaxedOneHotCategorical(temperature=t, logits=be.asarray(logits))
         ys = rng.dirichlet(np.ones(3), size=5)
         lp = be.to_numpy(d.log_prob(be.asarray(ys)))
         ref = [math.log(_maddison_concrete(y, logits, t)) for y in ys]
         np.testing.assert_allclose(lp, ref, rtol=1e-12)
-        de = ExpRelaxedOneHotCategorical(t, logits=be.asarray(logits))
+        de = ExpRelaxedOneHotCategorical(temperature=t, logits=be.asarray(logits))
         lpe = be.to_numpy(de.log_prob(be.asarray(np.log(ys))))
         np.testing.assert_allclose(lpe, np.array(ref) + np.log(ys).sum(-1), rtol=1e-12)
-        db = RelaxedBernoulli(t, logits=be.asarray(logits))
+        db = RelaxedBernoulli(temperature=t, logits=be.asarray(logits))
         yb = rng.uniform(0.01, 0.99, size=(4, 3))
         refb = [[math.log(_maddison_binary(y, lg, t)) for y, lg in zip(r, logits, strict=True)]
                 for r in yb]
@@ -60,15 +60,15 @@ def test_concrete_density_equals_formula(be):
 @pytest.mark.parametrize("t", [0.5, 1.0, 3.0])
 def test_densities_integrate_to_one(t):
     lg = 0.7
-    f = RelaxedBernoulli(t, logits=np.array(lg))
+    f = RelaxedBernoulli(temperature=t, logits=np.array(lg))
     val, _ = si.quad(lambda y: math.exp(f.log_prob(np.array(y))), 0, 1, limit=200, points=[0.5])
     assert abs(val - 1) < 1e-6
     fx, _ = si.quad(lambda x: math.exp(f.log_prob_logit(np.array(x))), -np.inf, np.inf)
     assert abs(fx - 1) < 1e-8
-    c2 = RelaxedOneHotCategorical(t, logits=np.array([0.3, -0.4]))
+    c2 = RelaxedOneHotCategorical(temperature=t, logits=np.array([0.3, -0.4]))
     v2, _ = si.quad(lambda y: math.exp(c2.log_prob(np.array([y, 1 - y]))), 0, 1, limit=200)
     assert abs(v2 - 1) < 1e-6
-    e2 = ExpRelaxedOneHotCategorical(t, logits=np.array([0.3, -0.4]))
+    e2 = ExpRelaxedOneHotCategorical(temperature=t, logits=np.array([0.3, -0.4]))
 
     def exp_integrand(x1):
         x2 = math.log1p(-math.exp(x1))
@@ -77,7 +77,7 @@ def test_densities_integrate_to_one(t):
     v2e, _ = si.quad(exp_integrand, -60, 0, limit=400)
     assert abs(v2e - 1) < 1e-6
     if t >= 1.0:  # K = 3 on the simplex, 2-D quadrature (bounded density for T >= 1)
-        c3 = RelaxedOneHotCategorical(t, logits=np.array([0.2, -0.5, 0.4]))
+        c3 = RelaxedOneHotCategorical(temperature=t, logits=np.array([0.2, -0.5, 0.4]))
         v3, _ = si.dblquad(
             lambda y2, y1: math.exp(c3.log_prob(np.array([y1, y2, max(1 - y1 - y2, 1e-300)]))),
             0, 1, 0, lambda y1: 1 - y1, epsabs=1e-7,
@@ -117,7 +117,7 @@ def test_discrete_masses_sum_to_one_and_entropy_kl(be):
     np.testing.assert_allclose(float(be.to_numpy(n1.entropy())), st.norm(0, 0.5).entropy(),
                                rtol=1e-12)
     with pytest.raises(NotImplementedError):
-        kl_divergence(RelaxedBernoulli(1.0, probs=be.asarray(pb)), c)
+        kl_divergence(RelaxedBernoulli(temperature=1.0, probs=be.asarray(pb)), c)
 
 
 def test_samplers_match_densities(be):
@@ -135,7 +135,7 @@ def test_samplers_match_densities(be):
         assert st.chisquare([n - b.sum(), b.sum()], [0.9 * n, 0.1 * n]).pvalue > 1e-3
     # binary Concrete: the sampler's CDF is sigmoid(T logit(y) - l); density = its derivative
     lg, t = 0.7, 0.6
-    rb = RelaxedBernoulli(t, logits=be.asarray(np.array(lg)))
+    rb = RelaxedBernoulli(temperature=t, logits=be.asarray(np.array(lg)))
     yb = be.to_numpy(rb.rsample(n, rng=be.rng(3)))
 
     def cdf(y):
@@ -147,9 +147,9 @@ def test_samplers_match_densities(be):
     np.testing.assert_allclose(dens, (cdf(grid + 1e-6) - cdf(grid - 1e-6)) / 2e-6, rtol=1e-6)
     # K = 3 Concrete: sample moments vs moments of the density by 2-D quadrature
     logits, t = np.array([0.2, -0.5, 0.4]), 1.5
-    c3 = RelaxedOneHotCategorical(t, logits=be.asarray(logits))
+    c3 = RelaxedOneHotCategorical(temperature=t, logits=be.asarray(logits))
     y3 = be.to_numpy(c3.rsample(n, rng=be.rng(4)))
-    ref = RelaxedOneHotCategorical(t, logits=logits)
+    ref = RelaxedOneHotCategorical(temperature=t, logits=logits)
     for g in (lambda y: y[0], lambda y: y[0] * y[1]):
         m, _ = si.dblquad(lambda y2, y1, g=g: g((y1, y2)) * math.exp(
             ref.log_prob(np.array([y1, y2, max(1 - y1 - y2, 1e-300)]))),
@@ -160,18 +160,18 @@ def test_samplers_match_densities(be):
 
 def test_float32_underflow_log_prob_finite(be):
     logits = be.asarray(np.array([8.0, -8.0, 0.0]), "float32")
-    rb = RelaxedBernoulli(0.02, logits=logits)
+    rb = RelaxedBernoulli(temperature=0.02, logits=logits)
     y = rb.sample(2000, rng=be.rng(0))
     yn = be.to_numpy(y)
     assert ((yn == 0) | (yn == 1)).any()  # the case the log-space form must survive
     assert np.isfinite(be.to_numpy(rb.log_prob(y))).all()
     x = rb.rsample_logit(2000, rng=be.rng(0))
     assert np.isfinite(be.to_numpy(rb.log_prob_logit(x))).all()
-    c = RelaxedOneHotCategorical(0.02, logits=logits)
+    c = RelaxedOneHotCategorical(temperature=0.02, logits=logits)
     yc = c.sample(500, rng=be.rng(1))
     assert (be.to_numpy(yc) == 0).any()
     assert np.isfinite(be.to_numpy(c.log_prob(yc))).all()
-    e = ExpRelaxedOneHotCategorical(0.02, logits=logits)
+    e = ExpRelaxedOneHotCategorical(temperature=0.02, logits=logits)
     xe = e.sample(500, rng=be.rng(1))
     assert np.isfinite(be.to_numpy(xe)).all() and np.isfinite(be.to_numpy(e.log_prob(xe))).all()
 
@@ -180,31 +180,35 @@ def test_float32_underflow_log_prob_finite(be):
 def test_extreme_distributions_finite(be, dtype):
     logits = be.asarray(np.array([50.0, -50.0, 0.0]), dtype)
     for t in (1e-3, 1.0, 1e3):
-        for d in (RelaxedBernoulli(t, logits=logits), ExpRelaxedOneHotCategorical(t, logits=logits),
-                  RelaxedOneHotCategorical(t, logits=logits)):
+        for d in (RelaxedBernoulli(temperature=t, logits=logits),
+                  ExpRelaxedOneHotCategorical(temperature=t, logits=logits),
+                  RelaxedOneHotCategorical(temperature=t, logits=logits)):
             y = d.rsample(4, rng=be.rng(0))
             assert np.isfinite(be.to_numpy(y)).all()
             assert np.isfinite(be.to_numpy(d.log_prob(y))).all()
             if be.differentiable:
-                g = be.grad(lambda lg, d=d, y=y, t=t: type(d)(t, logits=lg).log_prob(y), logits)
+                def lp(lg, d=d, y=y, t=t):
+                    return type(d)(temperature=t, logits=lg).log_prob(y)
+
+                g = be.grad(lp, logits)
                 assert np.isfinite(be.to_numpy(g)).all()
 
 
 def test_log_prob_gradients_finite_differences(be):
     logits = np.array([0.3, -0.8, 1.1])
     y = np.array([0.2, 0.5, 0.3])
-    g = be.grad(lambda lg: RelaxedOneHotCategorical(0.7, logits=lg).log_prob(be.asarray(y)),
-                be.asarray(logits))
-    f = RelaxedOneHotCategorical(0.7, logits=logits)
-    ref = [(float(RelaxedOneHotCategorical(0.7, logits=logits + e).log_prob(y))
-            - float(RelaxedOneHotCategorical(0.7, logits=logits - e).log_prob(y))) / 2e-6
-           for e in np.eye(3) * 1e-6]
+    g = be.grad(lambda lg: RelaxedOneHotCategorical(temperature=0.7, logits=lg)
+                .log_prob(be.asarray(y)), be.asarray(logits))
+    f = RelaxedOneHotCategorical(temperature=0.7, logits=logits)
+    ref = [(float(RelaxedOneHotCategorical(temperature=0.7, logits=logits + e).log_prob(y))
+            - float(RelaxedOneHotCategorical(temperature=0.7, logits=logits - e).log_prob(y)))
+           / 2e-6 for e in np.eye(3) * 1e-6]
     np.testing.assert_allclose(be.to_numpy(g), ref, rtol=1e-6)
     assert f.batch_shape == () and f.event_shape == (3,)
-    g = be.grad(lambda lg: RelaxedBernoulli(0.7, logits=lg).log_prob(be.asarray(y)),
+    g = be.grad(lambda lg: RelaxedBernoulli(temperature=0.7, logits=lg).log_prob(be.asarray(y)),
                 be.asarray(logits))
-    ref = (RelaxedBernoulli(0.7, logits=logits + 1e-6).log_prob(y)
-           - RelaxedBernoulli(0.7, logits=logits - 1e-6).log_prob(y)) / 2e-6
+    ref = (RelaxedBernoulli(temperature=0.7, logits=logits + 1e-6).log_prob(y)
+           - RelaxedBernoulli(temperature=0.7, logits=logits - 1e-6).log_prob(y)) / 2e-6
     np.testing.assert_allclose(be.to_numpy(g), ref, rtol=1e-6)
     # the ST rsample's gradient is the soft sample's / the identity pseudo-gradient
     u_rng = be.rng(5)
@@ -216,23 +220,24 @@ def test_log_prob_gradients_finite_differences(be):
 def test_batched_temperature_and_expand(be):
     logits = be.asarray(np.zeros((4, 3)))
     t = be.asarray(np.array([0.5, 1.0, 2.0, 4.0]))
-    d = RelaxedOneHotCategorical(t, logits=logits)
+    d = RelaxedOneHotCategorical(temperature=t, logits=logits)
     assert d.batch_shape == (4,) and d.event_shape == (3,)
     y = d.rsample(5, rng=be.rng(0))
     assert tuple(y.shape) == (5, 4, 3)
     lp = be.to_numpy(d.log_prob(y))
     assert lp.shape == (5, 4)
     for i, ti in enumerate([0.5, 1.0, 2.0, 4.0]):
-        ref = RelaxedOneHotCategorical(ti, logits=np.zeros(3)).log_prob(be.to_numpy(y)[:, i])
+        ref = RelaxedOneHotCategorical(temperature=ti, logits=np.zeros(3)).log_prob(
+            be.to_numpy(y)[:, i])
         np.testing.assert_allclose(lp[:, i], ref, rtol=1e-10)
-    rb = RelaxedBernoulli(t, logits=be.asarray(np.zeros(1)))
+    rb = RelaxedBernoulli(temperature=t, logits=be.asarray(np.zeros(1)))
     assert rb.batch_shape == (4,)
     assert be.to_numpy(rb.log_prob(rb.rsample(rng=be.rng(1)))).shape == (4,)
-    e = StraightThroughCategorical(0.5, logits=be.asarray(np.zeros(3))).expand((2, 5))
+    e = StraightThroughCategorical(temperature=0.5, logits=be.asarray(np.zeros(3))).expand((2, 5))
     assert type(e) is StraightThroughCategorical and e.temperature == 0.5
     assert e.batch_shape == (2, 5) and e.has_rsample
     assert tuple(e.rsample(rng=be.rng(0)).shape) == (2, 5, 3)
-    r = RelaxedBernoulli(0.3, probs=be.asarray(np.array(0.4))).expand((3,))
+    r = RelaxedBernoulli(temperature=0.3, probs=be.asarray(np.array(0.4))).expand((3,))
     assert type(r) is RelaxedBernoulli and r.batch_shape == (3,)
 
 
@@ -247,17 +252,18 @@ def test_validation_errors(be):
             OneHotCategorical(probs=be.asarray(np.array(bad)))
     for t in (0.0, -1.0):
         with pytest.raises(ValueError, match="temperature"):
-            RelaxedBernoulli(t, probs=p)
+            RelaxedBernoulli(temperature=t, probs=p)
         with pytest.raises(ValueError, match="temperature"):
-            RelaxedOneHotCategorical(t, probs=p)
+            RelaxedOneHotCategorical(temperature=t, probs=p)
     with pytest.raises(ValueError, match="temperature"):
-        RelaxedOneHotCategorical(be.asarray(np.ones(3)), logits=be.asarray(np.zeros((2, 4))))
+        RelaxedOneHotCategorical(temperature=be.asarray(np.ones(3)),
+                                 logits=be.asarray(np.zeros((2, 4))))
     with pytest.raises(ValueError, match="temperature"):
-        RelaxedBernoulli(be.asarray(np.array([0.0, 1.0])), logits=p)
+        RelaxedBernoulli(temperature=be.asarray(np.array([0.0, 1.0])), logits=p)
     with pytest.raises(ValueError, match="rng"):
         Normal(p, 1.0).rsample()
     with pytest.raises(NotImplementedError, match="closed-form"):
-        RelaxedBernoulli(1.0, probs=p).entropy()
+        RelaxedBernoulli(temperature=1.0, probs=p).entropy()
 
 
 @requires_backend("jax")
@@ -265,7 +271,7 @@ def test_jax_pytrees():
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
     logits = jnp.array([[0.1, -0.3, 0.5], [1.0, 0.0, -1.0]])
-    d = RelaxedOneHotCategorical(0.5, logits=logits)
+    d = RelaxedOneHotCategorical(temperature=0.5, logits=logits)
     y = d.rsample(rng=jax.random.key(0))
     out = jax.jit(lambda dist, v: dist.log_prob(v))(d, y)
     np.testing.assert_allclose(np.asarray(out), np.asarray(d.log_prob(y)), rtol=1e-12)

@@ -45,8 +45,19 @@ def test_kumaraswamy_sample_log_prob_cdf(be):
         be.to_numpy(d.log_prob(be.asarray(v))), np.log(ref_pdf(v, A, B)), rtol=1e-12
     )
     np.testing.assert_allclose(be.to_numpy(d.cdf(be.asarray(v))), ref_cdf(v, A, B), rtol=1e-12)
-    out = be.to_numpy(d.log_prob(be.asarray(np.array([-0.1, 0.0, 1.0, 1.5]))))
-    assert np.all(out == -np.inf)
+    # outside [0, 1]: a ValueError naming the support; -inf with validation off
+    with pytest.raises(ValueError, match=r"outside the support.*\[0, 1\]"):
+        d.log_prob(be.asarray(np.array([-0.1, 0.5, 0.5, 1.5])))
+    dv = Kumaraswamy(be.asarray(A), be.asarray(B), validate_args=False)
+    out = be.to_numpy(dv.log_prob(be.asarray(np.array([-0.1, 0.5, 0.5, 1.5]))))
+    assert out[0] == -np.inf and out[3] == -np.inf
+    # exactly 0 or 1 (a sample that rounded to the boundary): the density of the nearest
+    # interior float, finite
+    edge = np.array([0.0, 1.0, 0.0, 1.0])
+    near = np.where(edge == 0.0, np.finfo(np.float64).smallest_normal, 1 - 2.0**-53)
+    with np.errstate(over="ignore"):
+        ref = np.log(A * B) + (A - 1) * np.log(near) + (B - 1) * np.log(-np.expm1(A * np.log(near)))
+    np.testing.assert_allclose(be.to_numpy(d.log_prob(be.asarray(edge))), ref, rtol=1e-10)
 
 
 @pytest.mark.parametrize(("a", "b"), [(0.5, 0.7), (2.0, 3.0), (5.0, 0.4)])

@@ -1,9 +1,14 @@
 """Distribution classes: ``sample``/``rsample`` with an explicit ``rng``, ``log_prob``,
-``entropy``, ``mean``, ``mode``, ``batch_shape``, ``event_shape``, ``expand``, and
-``kl_divergence`` for pairs with closed forms. JAX: every distribution is a pytree."""
+``batch_shape``, ``event_shape``, ``expand``, ``support``, ``arg_constraints``, and, where
+a closed form exists, ``entropy``, ``mean``, ``mode``, ``variance``, ``stddev``, ``cdf``,
+``icdf``, ``enumerate_support`` and ``kl_divergence`` (the others raise
+NotImplementedError: the relaxed classes have no closed-form entropy). Values and
+probabilities are validated by default (:func:`set_default_validate_args`). JAX: every
+distribution is a pytree."""
 
 from __future__ import annotations
 
+from relaxarray.distributions import constraints
 from relaxarray.distributions._base import Distribution, kl_divergence, register_kl
 from relaxarray.distributions._concrete import (
     ExpRelaxedOneHotCategorical,
@@ -21,6 +26,7 @@ from relaxarray.distributions._discrete import (
 from relaxarray.distributions._gates import GaussianGate, HardConcrete
 from relaxarray.distributions._kumaraswamy import HardKumaraswamy, Kumaraswamy
 from relaxarray.distributions._normal import Normal
+from relaxarray.distributions._params import set_default_validate_args
 from relaxarray.distributions._simplex import Dirichlet, InvertibleGaussian, LogisticNormal
 from relaxarray.distributions._subset import GumbelTopK
 
@@ -44,6 +50,8 @@ __all__ = [
     "RelaxedOneHotCategorical",
     "StraightThroughBernoulli",
     "StraightThroughCategorical",
+    "constraints",
     "kl_divergence",
     "register_kl",
+    "set_default_validate_args",
 ]

@@ -17,6 +17,12 @@ from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import namespace_and_adapter
 from relaxarray.backends import register_pytree_class
 from relaxarray.backends._base import Adapter, shape_tuple
+from relaxarray.distributions._params import (
+    concrete_all,
+    default_validate_args,
+    set_default_validate_args,
+)
+from relaxarray.distributions.constraints import Constraint
 
 __all__ = ["Distribution", "kl_divergence", "register_kl"]
 
@@ -147,6 +153,60 @@ class Distribution:
     def variance(self) -> Array:
         """The variance, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form variance")
+
+    # -- support, validation and closed forms ----------------------------------------------
+    arg_constraints: ClassVar[dict[str, Constraint]] = {}
+
+    @property
+    def support(self) -> Constraint | None:
+        """The :mod:`~relaxarray.distributions.constraints` object of the values."""
+        return None
+
+    @property
+    def validate_args(self) -> bool:
+        """Whether values (and probabilities) are validated; see
+        :func:`set_default_validate_args`."""
+        return bool(self.__dict__.get("_validate_args", default_validate_args()))
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        """Global default of ``validate_args`` for distributions built afterwards."""
+        set_default_validate_args(value)
+
+    def _validate_sample(self, value: Array) -> None:
+        """Raise ValueError if a concrete ``value`` lies outside :attr:`support`.
+
+        Skipped when ``validate_args`` is False and where values cannot be read (under
+        ``jax.jit``, ``torch.compile``, torch's ``meta`` device)."""
+        support = self.support
+        if not self.validate_args or support is None:
+            return
+        if not hasattr(value, "shape"):
+            raise TypeError(f"value must be an array, got {type(value).__name__}")
+        adapter = namespace_and_adapter(value)[1]
+        if concrete_all(adapter, support.check(value)) is False:
+            raise ValueError(
+                f"{type(self).__name__}.log_prob: value is outside the support: expected "
+                f"{support.description} ({support!r}); pass validate_args=False to the "
+                "constructor to evaluate the formula anyway"
+            )
+
+    def enumerate_support(self, expand: bool = True) -> Array:
+        """All values of a discrete support along a new leading axis."""
+        raise NotImplementedError(f"{type(self).__name__} has no finite support to enumerate")
+
+    def cdf(self, value: Array) -> Array:
+        """Cumulative distribution function."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form cdf")
+
+    def icdf(self, value: Array) -> Array:
+        """Inverse cumulative distribution function."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form icdf")
+
+    @property
+    def stddev(self) -> Array:
+        """Standard deviation, the square root of :attr:`variance`."""
+        return self.xp.sqrt(self.variance)
 
     def __repr__(self) -> str:
         name = type(self).__name__

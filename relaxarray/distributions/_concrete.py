@@ -14,8 +14,15 @@ from relaxarray._gumbel import _perturbed, gumbel_softmax
 from relaxarray._lib._typing import Array
 from relaxarray._relaxations import _logsumexp
 from relaxarray._sampling import get_noise, softplus
-from relaxarray.distributions._discrete import _BinaryBase, _CategoricalBase
-from relaxarray.distributions._params import check_temperature, logits_or_probs
+from relaxarray.distributions import constraints
+from relaxarray.distributions._discrete import _BinaryBase, _CategoricalBase, _signed_inf
+from relaxarray.distributions._params import (
+    check_temperature,
+    keywords_only,
+    logits_or_probs,
+    resolve_validate,
+)
+from relaxarray.distributions.constraints import Constraint
 
 __all__ = ["ExpRelaxedOneHotCategorical", "RelaxedBernoulli", "RelaxedOneHotCategorical"]
 
@@ -47,7 +54,7 @@ class RelaxedBernoulli(_BinaryBase):
     --------
     >>> import numpy as np
     >>> from relaxarray.distributions import RelaxedBernoulli
-    >>> d = RelaxedBernoulli(0.5, logits=np.array([0.0]))
+    >>> d = RelaxedBernoulli(temperature=0.5, logits=np.array([0.0]))
     >>> np.round(d.log_prob(np.array([0.5])), 6)
     array([-0.693147])
     """
@@ -56,9 +63,16 @@ class RelaxedBernoulli(_BinaryBase):
     _fields: ClassVar[dict[str, int]] = {"_logits": 0, "_probs": 0, "temperature": 0}
 
     def __init__(
-        self, temperature: Any = 1.0, logits: Array | None = None, probs: Array | None = None
+        self,
+        *args: Any,
+        temperature: Any = 1.0,
+        logits: Array | None = None,
+        probs: Array | None = None,
+        validate_args: bool | None = None,
     ) -> None:
-        self._logits, self._probs = logits_or_probs(logits, probs, 0)
+        keywords_only(type(self).__name__, args, "temperature=, logits= or probs=")
+        self._validate_args = resolve_validate(validate_args)
+        self._logits, self._probs = logits_or_probs(logits, probs, 0, self._validate_args)
         p = self._logits if self._logits is not None else self._probs
         self.temperature = check_temperature(temperature, p, 0)
 
@@ -80,18 +94,44 @@ class RelaxedBernoulli(_BinaryBase):
                       batch_shape=self.batch_shape, like=lg)
         return (lg + (xp.log(u) - xp.log1p(-u))) / self.temperature
 
-    def log_prob_logit(self, x: Array) -> Array:
-        r"""Log density of :math:`x = \operatorname{logit}(y)`, Logistic(:math:`\ell/T, 1/T`)."""
+    def _logistic_log_density(self, x: Array) -> tuple[Array, Array, Array]:
+        """The Logistic(l/T, 1/T) log density of ``x`` for finite logits (infinite ones
+        are replaced by 0 before the arithmetic: no ``inf - inf``), the mask of finite
+        logits, and the logits."""
         xp, lg, t = self.xp, self.logits, self.temperature
-        d = lg - t * x
-        return _log_t(xp, t) + d - 2.0 * softplus(xp, d)
+        finite = xp.isfinite(lg)
+        d = xp.where(finite, lg, 0.0) - t * x
+        return _log_t(xp, t) + d - 2.0 * softplus(xp, d), finite, lg
+
+    def log_prob_logit(self, x: Array) -> Array:
+        r"""Log density of :math:`x = \operatorname{logit}(y)`, Logistic(:math:`\ell/T, 1/T`).
+
+        For :math:`\ell = \pm\infty` (probability 1 or 0) the law is a point mass at
+        :math:`x = \pm\infty`: :math:`+\infty` there, :math:`-\infty` elsewhere."""
+        xp = self.xp
+        out, finite, lg = self._logistic_log_density(x)
+        at_edge = xp.where(lg > 0, x == math.inf, x == -math.inf)
+        return xp.where(finite, out, _signed_inf(xp, at_edge, out))
+
+    @property
+    def support(self) -> Constraint:
+        return constraints.unit_interval
 
     def log_prob(self, value: Array) -> Array:
+        r"""Log density of ``value`` in [0, 1] (clipped into the open interval, see above).
+
+        With :math:`p = 1` (:math:`\ell = +\infty`) the law is a point mass at 1: the
+        density is :math:`+\infty` at 1 and :math:`-\infty` elsewhere (mirrored for
+        :math:`p = 0`), the limit of the Concrete density; never NaN."""
+        self._validate_sample(value)
         xp = self.xp
         fi = xp.finfo(value.dtype)
         y = xp.clip(value, float(fi.smallest_normal), 1.0 - float(fi.eps) / 2)
         x = xp.log(y) - xp.log1p(-y)
-        return self.log_prob_logit(x) + softplus(xp, x) + softplus(xp, -x)
+        out, finite, lg = self._logistic_log_density(x)
+        out = out + softplus(xp, x) + softplus(xp, -x)
+        at_edge = xp.where(lg > 0, value >= 1.0, value <= 0.0)
+        return xp.where(finite, out, _signed_inf(xp, at_edge, out))
 
     def entropy(self) -> Array:
         raise NotImplementedError("the binary Concrete distribution has no closed-form entropy")
@@ -129,9 +169,16 @@ class ExpRelaxedOneHotCategorical(_CategoricalBase):
     _fields: ClassVar[dict[str, int]] = {"_logits": 1, "_probs": 1, "temperature": 0}
 
     def __init__(
-        self, temperature: Any = 1.0, logits: Array | None = None, probs: Array | None = None
+        self,
+        *args: Any,
+        temperature: Any = 1.0,
+        logits: Array | None = None,
+        probs: Array | None = None,
+        validate_args: bool | None = None,
     ) -> None:
-        self._logits, self._probs = logits_or_probs(logits, probs, 1)
+        keywords_only(type(self).__name__, args, "temperature=, logits= or probs=")
+        self._validate_args = resolve_validate(validate_args)
+        self._logits, self._probs = logits_or_probs(logits, probs, 1, self._validate_args)
         p = self._logits if self._logits is not None else self._probs
         self.temperature = check_temperature(temperature, p, 1)
 
@@ -151,7 +198,15 @@ class ExpRelaxedOneHotCategorical(_CategoricalBase):
     def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
         return self.adapter.stop_gradient(self.rsample(sample_shape, rng=rng))
 
+    @property
+    def support(self) -> Constraint:
+        return constraints.real_vector
+
     def log_prob(self, value: Array) -> Array:
+        self._validate_sample(value)
+        return self._log_prob_exp(value)
+
+    def _log_prob_exp(self, value: Array) -> Array:
         xp, lg, t = self.xp, self.logits, self.temperature
         k = lg.shape[-1]
         score = lg - self._t() * value
@@ -188,7 +243,7 @@ class RelaxedOneHotCategorical(ExpRelaxedOneHotCategorical):
     --------
     >>> import numpy as np
     >>> from relaxarray.distributions import RelaxedOneHotCategorical
-    >>> d = RelaxedOneHotCategorical(1.0, logits=np.zeros(2))
+    >>> d = RelaxedOneHotCategorical(temperature=1.0, logits=np.zeros(2))
     >>> float(d.log_prob(np.array([0.5, 0.5])))
     0.0
     """
@@ -197,7 +252,12 @@ class RelaxedOneHotCategorical(ExpRelaxedOneHotCategorical):
         return gumbel_softmax(self._full_logits(), temperature=self._t(),
                               sample_shape=sample_shape, rng=rng)
 
+    @property
+    def support(self) -> Constraint:
+        return constraints.simplex
+
     def log_prob(self, value: Array) -> Array:
+        self._validate_sample(value)
         xp = self.xp
         logy = xp.log(xp.clip(value, float(xp.finfo(value.dtype).smallest_normal), None))
-        return super().log_prob(logy) - xp.sum(logy, axis=-1)
+        return ExpRelaxedOneHotCategorical._log_prob_exp(self, logy) - xp.sum(logy, axis=-1)

@@ -83,11 +83,17 @@ class CorrelatedGates(Distribution):
         xp, adapter = namespace_and_adapter(self.logits, self.correlation, noise)
         shape = self._extended_shape(sample_shape)
         eps = _resolve_noise(xp, adapter, rng, noise, shape, self.logits, "normal")
-        chol = adapter.stop_gradient(xp.linalg.cholesky(self.correlation))
-        v = xp.sum(chol * eps[..., None, :], axis=-1)
+        # float16/bfloat16: no linear algebra in half precision; the copula is computed
+        # in float32 and the logistic noise cast back
+        dtype = self.logits.dtype
+        work = xp.float32 if xp.finfo(dtype).bits < 32 else dtype
+        corr = xp.astype(adapter.stop_gradient(self.correlation), work)
+        chol = xp.linalg.cholesky(corr)
+        v = xp.sum(chol * xp.astype(eps, work)[..., None, :], axis=-1)
         c = 1.0 / math.sqrt(2.0)
         # log Phi(v) - log Phi(-v), Phi(x) = erfc(-x / sqrt 2) / 2
-        return xp.log(adapter.erfc(-v * c)) - xp.log(adapter.erfc(v * c))
+        out = xp.log(adapter.erfc(-v * c)) - xp.log(adapter.erfc(v * c))
+        return xp.astype(out, dtype)
 
     def rsample(
         self,

@@ -26,9 +26,31 @@ from relaxarray._gates import (
 )
 from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
+from relaxarray.distributions import constraints
 from relaxarray.distributions._base import Distribution
+from relaxarray.distributions.constraints import Constraint
 
 __all__ = ["GaussianGate", "HardConcrete"]
+
+
+def _log_ndtr(xp: Namespace, adapter: Any, x: Array) -> Array:
+    r""":math:`\log\Phi(x)`, finite far into the lower tail.
+
+    :math:`\log(\tfrac12\operatorname{erfc}(-x/\sqrt2))` down to a dtype-dependent
+    threshold (-20 in float64, -10 in float32, where :math:`\Phi` is still a normal
+    float), below it the asymptotic series :math:`-\tfrac{x^2}2 - \log(-x) -
+    \tfrac12\log 2\pi + \log(1 - x^{-2} + 3x^{-4} - 15x^{-6} + 105x^{-8})`; both
+    branches see guarded inputs ("double where"), so gradients are finite everywhere."""
+    bits = xp.finfo(x.dtype).bits
+    thr = -20.0 if bits >= 64 else (-10.0 if bits >= 32 else -3.0)
+    tail = x < thr
+    xt = xp.where(tail, x, thr)
+    xc = xp.where(tail, thr, x)
+    central = xp.log(0.5 * adapter.erfc(-xc / math.sqrt(2.0)))
+    r = 1.0 / (xt * xt)
+    series = 1.0 - r * (1.0 - r * (3.0 - r * (15.0 - 105.0 * r)))
+    asym = -0.5 * xt * xt - xp.log(-xt) - 0.5 * math.log(2.0 * math.pi) + xp.log(series)
+    return xp.where(tail, asym, central)
 
 
 def _mixed(xp: Namespace, value: Array, log_p0: Array, log_p1: Array, log_c: Array) -> Array:
@@ -48,6 +70,11 @@ class RectifiedGate(Distribution):
 
     def _log_masses(self) -> tuple[Array, Array]:
         raise NotImplementedError
+
+    @property
+    def support(self) -> Constraint:
+        """[0, 1]; ``log_prob`` gives :math:`-\\infty` outside it rather than raising."""
+        return constraints.unit_interval
 
     @property
     def prob_zero(self) -> Array:
@@ -218,6 +245,11 @@ class GaussianGate(Distribution):
         return gaussian_gate(self.mu, sigma=self.sigma, noise=eps)
 
     @property
+    def support(self) -> Constraint:
+        """[0, 1]; ``log_prob`` gives :math:`-\\infty` outside it rather than raising."""
+        return constraints.unit_interval
+
+    @property
     def prob_zero(self) -> Array:
         """:math:`P(z = 0) = \\Phi(-\\mu/\\sigma)`."""
         return _std_normal_cdf(self.xp, self.adapter, -self.mu / self.sigma)
@@ -238,12 +270,13 @@ class GaussianGate(Distribution):
         return self.xp.clip(self.mu, 0.0, 1.0)
 
     def log_prob(self, value: Array) -> Array:
-        """Log point mass at exactly 0 or 1, log normal density inside (0, 1)."""
+        """Log point mass at exactly 0 or 1 (:math:`\\log\\Phi` computed in log space, so
+        finite for a narrow ``sigma``), log normal density inside (0, 1)."""
         xp = self.xp
         sigma = self.sigma
         log_sigma = math.log(sigma) if isinstance(sigma, float) else xp.log(sigma)
         zeta = (value - self.mu) / sigma
         log_c = -0.5 * zeta * zeta - log_sigma - 0.5 * math.log(2.0 * math.pi)
-        log_p0 = xp.log(self.prob_zero)
-        log_p1 = xp.log(self.prob_one)
+        log_p0 = _log_ndtr(xp, self.adapter, -self.mu / sigma)
+        log_p1 = _log_ndtr(xp, self.adapter, (self.mu - 1.0) / sigma)
         return _mixed(xp, value, log_p0, log_p1, log_c)

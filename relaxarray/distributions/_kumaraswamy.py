@@ -20,8 +20,11 @@ from relaxarray._namespace import (
     device,
     namespace_and_adapter,
 )
+from relaxarray.distributions import constraints
 from relaxarray.distributions._base import Distribution
 from relaxarray.distributions._gates import RectifiedGate, _mixed
+from relaxarray.distributions._params import resolve_validate
+from relaxarray.distributions.constraints import Constraint
 
 __all__ = ["HardKumaraswamy", "Kumaraswamy"]
 
@@ -56,13 +59,17 @@ class Kumaraswamy(Distribution):
         F^{-1}(u) = \left(1 - (1 - u)^{1/b}\right)^{1/a}.
 
     ``rsample`` is the inverse CDF of uniform noise, computed in log space:
-    :math:`\log x = \tfrac1a \log\bigl(1 - e^{\log(1 - u)/b}\bigr)`. ``log_prob`` is
-    :math:`-\infty` outside :math:`(0, 1)`.
+    :math:`\log x = \tfrac1a \log\bigl(1 - e^{\log(1 - u)/b}\bigr)`. ``log_prob``
+    validates that values lie in :math:`[0, 1]` (``validate_args=False``: :math:`-\infty`
+    outside); a value of exactly 0 or 1 gets the density of the nearest interior float.
 
     Parameters
     ----------
     a, b : array
         Shape parameters, > 0, broadcasting together.
+    validate_args : bool, optional
+        Validate the values given to :meth:`log_prob` (skipped under ``jax.jit``);
+        default :func:`~relaxarray.distributions.set_default_validate_args`.
 
     Examples
     --------
@@ -76,12 +83,26 @@ class Kumaraswamy(Distribution):
     has_rsample: ClassVar[bool] = True
     _fields: ClassVar[dict[str, int]] = {"a": 0, "b": 0}
 
-    def __init__(self, a: Array, b: Array) -> None:
-        _, adapter = namespace_and_adapter(a, b)
+    arg_constraints: ClassVar[dict[str, Constraint]] = {
+        "a": constraints.positive, "b": constraints.positive}
+
+    def __init__(self, a: Array, b: Array, *, validate_args: bool | None = None) -> None:
+        xp, adapter = namespace_and_adapter(a, b)
         self.a = _param(a, "a")
         self.b = _param(b, "b")
+        try:
+            xp.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+        except (ValueError, RuntimeError) as exc:
+            raise ValueError(
+                f"a {tuple(a.shape)} and b {tuple(b.shape)} do not broadcast together"
+            ) from exc
         check_positive(self.a, "a", adapter)
         check_positive(self.b, "b", adapter)
+        self._validate_args = resolve_validate(validate_args)
+
+    @property
+    def support(self) -> Constraint:
+        return constraints.unit_interval
 
     def icdf(self, u: Array) -> Array:
         """Inverse CDF (the reparameterised sampler), in log space."""
@@ -94,8 +115,9 @@ class Kumaraswamy(Distribution):
         xp = self.xp
         xc = xp.clip(x, 0.0, 1.0)
         inside = (xc > 0.0) & (xc < 1.0)
-        safe = xp.where(inside, xc, 0.5)
-        out = -xp.expm1(self.b * xp.log1p(-xp.exp(self.a * xp.log(safe))))
+        safe = xp.where(inside, xc, 0.5)  # double where: no log(0) in the unused branch
+        # log(1 - x^a) = log1mexp(a log x): exact where x^a rounds to 1
+        out = -xp.expm1(self.b * _log1mexp(xp, self.a * xp.log(safe)))
         return xp.where(inside, out, xp.astype(xc >= 1.0, out.dtype))
 
     def rsample(
@@ -112,10 +134,18 @@ class Kumaraswamy(Distribution):
         return self.icdf(u)
 
     def log_prob(self, value: Array) -> Array:
-        r""":math:`\log a + \log b + (a - 1)\log x + (b - 1)\log(1 - x^a)`."""
+        r""":math:`\log a + \log b + (a - 1)\log x + (b - 1)\log(1 - x^a)`.
+
+        A value of exactly 0 or 1 (a sample that rounded to the boundary, as for small
+        ``a``, ``b``) is read as the nearest representable interior point, so it gets a
+        finite log density; with ``validate_args=False`` values outside [0, 1] get
+        :math:`-\infty`."""
+        self._validate_sample(value)
         xp = self.xp
-        inside = (value > 0.0) & (value < 1.0)
-        safe = xp.where(inside, value, xp.asarray(0.5, dtype=value.dtype, device=device(value)))
+        inside = (value >= 0.0) & (value <= 1.0)
+        fi = xp.finfo(value.dtype)
+        clipped = xp.clip(value, float(fi.smallest_normal), 1.0 - float(fi.eps) / 2)
+        safe = xp.where(inside, clipped, xp.asarray(0.5, dtype=value.dtype, device=device(value)))
         log_x = xp.log(safe)
         out = (
             xp.log(self.a)
@@ -190,7 +220,7 @@ class HardKumaraswamy(RectifiedGate):
         self._kuma()  # validates a and b
 
     def _kuma(self) -> Kumaraswamy:
-        return Kumaraswamy(self.a, self.b)
+        return Kumaraswamy(self.a, self.b, validate_args=False)
 
     def rsample(
         self,

@@ -6,9 +6,12 @@ import math
 from typing import Any, ClassVar
 
 from relaxarray._lib._typing import Array
-from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
-from relaxarray._reparam import normal_rsample
+from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
+from relaxarray._reparam import _ndtri, normal_rsample
+from relaxarray.distributions import constraints
 from relaxarray.distributions._base import Distribution, register_kl
+from relaxarray.distributions._params import concrete_all, resolve_validate
+from relaxarray.distributions.constraints import Constraint
 
 __all__ = ["Normal"]
 
@@ -24,6 +27,10 @@ class Normal(Distribution):
         :math:`\mu`.
     scale : array or float
         :math:`\sigma > 0` (checked when concrete), broadcasting with ``loc``.
+    validate_args : bool, optional
+        Validate the values given to :meth:`log_prob` (not NaN) and :meth:`icdf`;
+        default :func:`~relaxarray.distributions.set_default_validate_args`. Skipped
+        under ``jax.jit`` / ``torch.compile``.
 
     Examples
     --------
@@ -37,7 +44,11 @@ class Normal(Distribution):
     has_rsample = True
     _fields: ClassVar[dict[str, int]] = {"loc": 0, "scale": 0}
 
-    def __init__(self, loc: Array, scale: Any) -> None:
+    arg_constraints: ClassVar[dict[str, Constraint]] = {
+        "loc": constraints.real, "scale": constraints.positive}
+
+    def __init__(self, loc: Array, scale: Any, *, validate_args: bool | None = None) -> None:
+        self._validate_args = resolve_validate(validate_args)
         xp, adapter = namespace_and_adapter(loc, scale)
         as_float_array(loc, "loc", xp)
         check_positive(scale, "scale", adapter)
@@ -54,7 +65,12 @@ class Normal(Distribution):
     def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
         return normal_rsample(self.loc, self.scale, sample_shape=sample_shape, rng=rng)
 
+    @property
+    def support(self) -> Constraint:
+        return constraints.real
+
     def log_prob(self, value: Array) -> Array:
+        self._validate_sample(value)
         xp, s = self.xp, self.scale
         z = (value - self.loc) / s
         log_s = math.log(s) if isinstance(s, (int, float)) else xp.log(s)
@@ -62,9 +78,25 @@ class Normal(Distribution):
 
     def entropy(self) -> Array:
         xp, s = self.xp, self.scale
-        s = xp.broadcast_to(xp.asarray(s, dtype=self.loc.dtype), self.batch_shape) \
-            if isinstance(s, (int, float)) else xp.broadcast_to(s, self.batch_shape)
+        if isinstance(s, (int, float)):
+            s = xp.asarray(s, dtype=self.loc.dtype, device=device(self.loc))
+        s = xp.broadcast_to(s, self.batch_shape)
         return 0.5 + _HALF_LOG_2PI + xp.log(s)
+
+    def cdf(self, value: Array) -> Array:
+        r""":math:`\Phi(z) = \tfrac12\operatorname{erfc}(-z/\sqrt2)`,
+        :math:`z = (x - \mu)/\sigma`."""
+        self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        return 0.5 * self.adapter.erfc(-z / math.sqrt(2.0))
+
+    def icdf(self, value: Array) -> Array:
+        r""":math:`\mu + \sigma\,\Phi^{-1}(u)` for ``value`` :math:`u \in (0, 1)` (no gradient
+        through ``value``; gradients flow to ``loc`` and ``scale``)."""
+        xp, adapter = namespace_and_adapter(self.loc, value)
+        if self.validate_args and concrete_all(adapter, (value > 0) & (value < 1)) is False:
+            raise ValueError("Normal.icdf: value must lie in the open interval (0, 1)")
+        return self.loc + self.scale * _ndtri(xp, adapter, value)
 
     @property
     def mean(self) -> Array:

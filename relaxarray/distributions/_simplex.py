@@ -23,7 +23,10 @@ from relaxarray._gates import _float_param, _resolve_noise
 from relaxarray._lib._typing import Array
 from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
 from relaxarray._relaxations import _softmax
+from relaxarray.distributions import constraints
 from relaxarray.distributions._base import Distribution, register_kl
+from relaxarray.distributions._params import resolve_validate
+from relaxarray.distributions.constraints import Constraint
 
 __all__ = ["Dirichlet", "InvertibleGaussian", "LogisticNormal"]
 
@@ -49,7 +52,8 @@ class LogisticNormal(Distribution):
     has_rsample: ClassVar[bool] = True
     _fields: ClassVar[dict[str, int]] = {"loc": 1, "scale": 1}
 
-    def __init__(self, loc: Array, scale: Array) -> None:
+    def __init__(self, loc: Array, scale: Array, *, validate_args: bool | None = None) -> None:
+        self._validate_args = resolve_validate(validate_args)
         xp, adapter = namespace_and_adapter(loc, scale)
         self.loc = as_float_array(loc, "loc", xp)
         self.scale = as_float_array(scale, "scale", xp)
@@ -88,10 +92,18 @@ class LogisticNormal(Distribution):
         zero = xp.zeros((*w.shape[:-1], 1), dtype=w.dtype, device=device(w))
         return _softmax(xp, adapter, xp.concat([w, zero], axis=-1), w.ndim - 1)
 
+    @property
+    def support(self) -> Constraint:
+        return constraints.simplex
+
     def log_prob(self, value: Array) -> Array:
-        r"""Change-of-variables log density of a point ``value`` of the open simplex."""
+        r"""Change-of-variables log density of a point ``value`` of the simplex; entries
+        that are exactly 0 are clipped to the dtype's smallest normal number first."""
+        self._validate_sample(value)
         xp = self.xp
-        log_x = xp.log(value)
+        # entries that underflowed to exactly 0 (a sample far from the centre) are read as
+        # the smallest normal number: finite log density, as RelaxedOneHotCategorical
+        log_x = xp.log(xp.clip(value, float(xp.finfo(value.dtype).smallest_normal), None))
         w = log_x[..., :-1] - log_x[..., -1:]
         m, s = self._w_loc(), self._w_scale()
         zs = (w - m) / s
@@ -137,9 +149,15 @@ class InvertibleGaussian(LogisticNormal):
     _fields: ClassVar[dict[str, int]] = {"loc": 1, "scale": 1, "temperature": 0}
 
     def __init__(
-        self, loc: Array, scale: Array, temperature: Any = 1.0, delta: float = 1.0
+        self,
+        loc: Array,
+        scale: Array,
+        temperature: Any = 1.0,
+        delta: float = 1.0,
+        *,
+        validate_args: bool | None = None,
     ) -> None:
-        super().__init__(loc, scale)
+        super().__init__(loc, scale, validate_args=validate_args)
         xp, adapter = namespace_and_adapter(loc, scale, temperature)
         self.temperature = _float_param(temperature, "temperature", xp, loc)
         check_positive(self.temperature, "temperature", adapter)
@@ -196,7 +214,8 @@ class Dirichlet(Distribution):
     has_rsample: ClassVar[bool] = True
     _fields: ClassVar[dict[str, int]] = {"concentration": 1}
 
-    def __init__(self, concentration: Array) -> None:
+    def __init__(self, concentration: Array, *, validate_args: bool | None = None) -> None:
+        self._validate_args = resolve_validate(validate_args)
         xp, adapter = namespace_and_adapter(concentration)
         self.concentration = as_float_array(concentration, "concentration", xp)
         if concentration.ndim == 0:
@@ -215,16 +234,31 @@ class Dirichlet(Distribution):
         if noise is not None and rng is not None:
             raise ValueError("pass exactly one of rng= or noise=, not both")
         a = self.concentration
+        # float16/bfloat16: draw and normalise in float32 (gamma draws of a small
+        # concentration underflow to 0 in half precision, and 0 / 0 is NaN)
+        work = xp.float32 if xp.finfo(a.dtype).bits < 32 else a.dtype
         if noise is None:
             shape = self._extended_shape(sample_shape)
-            noise = adapter.gamma(rng, a, shape, a.dtype, device(a))
-        return noise / xp.sum(noise, axis=-1, keepdims=True)
+            noise = adapter.gamma(rng, xp.astype(a, work), shape, work, device(a))
+        else:
+            noise = xp.astype(noise, work)
+        noise = xp.clip(noise, float(xp.finfo(work).smallest_normal), None)
+        return xp.astype(noise / xp.sum(noise, axis=-1, keepdims=True), a.dtype)
+
+    @property
+    def support(self) -> Constraint:
+        return constraints.simplex
 
     def log_prob(self, value: Array) -> Array:
+        r"""Log density; :math:`(\alpha_k - 1)\log x_k` is 0 where :math:`\alpha_k = 1`
+        and :math:`x_k = 0` (no ``0 * log 0`` NaN), as in ``scipy.stats.dirichlet``."""
+        self._validate_sample(value)
         xp, lg = self.xp, self.adapter.lgamma
         a = self.concentration
         norm = lg(xp.sum(a, axis=-1)) - xp.sum(lg(a), axis=-1)
-        return norm + xp.sum((a - 1.0) * xp.log(value), axis=-1)
+        zero_term = (a == 1.0) & (value == 0.0)
+        log_x = xp.log(xp.where(zero_term, 1.0, value))  # double where
+        return norm + xp.sum(xp.where(zero_term, 0.0, (a - 1.0) * log_x), axis=-1)
 
     @property
     def mean(self) -> Array:
