@@ -136,5 +136,7 @@ def test_validation(be):
     x = be.asarray(LOGITS)
     with pytest.raises(ValueError, match="backward_temperature"):
         rx.decoupled_st_gumbel_softmax(x, forward_temperature=1.0, backward_temperature=0.0, rng=0)
-    with pytest.raises(ValueError, match="rng"):
-        rx.decoupled_st_gumbel_softmax(x, forward_temperature=1.0, backward_temperature=1.0)
+    with pytest.raises(ValueError, match="not both"):
+        rx.decoupled_st_gumbel_softmax(
+            x, forward_temperature=1.0, backward_temperature=1.0, rng=0, noise=x
+        )

@@ -230,8 +230,10 @@ def test_batched_temperature_and_expand(be):
         ref = RelaxedOneHotCategorical(temperature=ti, logits=np.zeros(3)).log_prob(
             be.to_numpy(y)[:, i])
         np.testing.assert_allclose(lp[:, i], ref, rtol=1e-10)
-    rb = RelaxedBernoulli(temperature=t, logits=be.asarray(np.zeros(1)))
+    rb = RelaxedBernoulli(temperature=t, logits=be.asarray(np.zeros(4)))
     assert rb.batch_shape == (4,)
+    with pytest.raises(ValueError, match="temperature"):  # must broadcast *to* the batch
+        RelaxedBernoulli(temperature=t, logits=be.asarray(np.zeros(1)))
     assert be.to_numpy(rb.log_prob(rb.rsample(rng=be.rng(1)))).shape == (4,)
     e = StraightThroughCategorical(temperature=0.5, logits=be.asarray(np.zeros(3))).expand((2, 5))
     assert type(e) is StraightThroughCategorical and e.temperature == 0.5

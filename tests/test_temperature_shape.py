@@ -20,9 +20,9 @@ def test_categorical_per_row_temperature(be, cls):
     n = LOGITS.shape[0]
     x = be.asarray(LOGITS)
     with pytest.raises(ValueError, match=r"batch shape \(4,\)"):
-        cls(be.asarray(np.full((n, 1), 0.5)), logits=x)
+        cls(temperature=be.asarray(np.full((n, 1), 0.5)), logits=x)
     t = np.array([0.3, 0.5, 1.0, 2.0])
-    d = cls(be.asarray(t), logits=x)
+    d = cls(temperature=be.asarray(t), logits=x)
     assert d.batch_shape == (n,)
     y = be.to_numpy(d.rsample(rng=be.rng(0)))
     assert y.shape == (n, 3)
@@ -36,7 +36,7 @@ def test_categorical_per_row_temperature(be, cls):
 def test_relaxed_bernoulli_per_row_temperature(be):
     x = be.asarray(np.array([0.0, 1.0, -2.0]))
     with pytest.raises(ValueError, match=r"batch shape \(3,\)"):
-        D.RelaxedBernoulli(be.asarray(np.full((3, 1), 0.5)), logits=x)
-    d = D.RelaxedBernoulli(be.asarray(np.array([0.2, 0.5, 1.0])), logits=x)
+        D.RelaxedBernoulli(temperature=be.asarray(np.full((3, 1), 0.5)), logits=x)
+    d = D.RelaxedBernoulli(temperature=be.asarray(np.array([0.2, 0.5, 1.0])), logits=x)
     assert d.batch_shape == (3,)
     assert be.to_numpy(d.rsample(rng=be.rng(1))).shape == (3,)
