@@ -53,6 +53,17 @@ settings.register_profile(
     suppress_health_check=list(HealthCheck),
 )
 PROFILE = "sweep-long" if os.environ.get("RELAXARRAY_SWEEP_PROFILE") == "long" else "sweep-ci"
+# The default run sweeps NumPy only (the other backends take about 15 minutes of one core);
+# RELAXARRAY_SWEEP_BACKENDS=all or the long profile sweeps every backend in the matrix.
+SWEEP_ALL = PROFILE == "sweep-long" or os.environ.get("RELAXARRAY_SWEEP_BACKENDS") == "all"
+
+
+@pytest.fixture(autouse=True)
+def _sweep_numpy_only_by_default(request: pytest.FixtureRequest) -> None:
+    callspec = getattr(request.node, "callspec", None)
+    be = callspec.params.get("be") if callspec is not None else None
+    if be is not None and not SWEEP_ALL and getattr(be, "base", "numpy") != "numpy":
+        pytest.skip("sweep of this backend runs with RELAXARRAY_SWEEP_BACKENDS=all")
 
 # -- discovery ---------------------------------------------------------------------------------
 MODULES = {
