@@ -262,8 +262,6 @@ def test_validation_errors(be):
                                  logits=be.asarray(np.zeros((2, 4))))
     with pytest.raises(ValueError, match="temperature"):
         RelaxedBernoulli(temperature=be.asarray(np.array([0.0, 1.0])), logits=p)
-    with pytest.raises(ValueError, match="rng"):
-        Normal(p, 1.0).rsample()
     with pytest.raises(NotImplementedError, match="closed-form"):
         RelaxedBernoulli(temperature=1.0, probs=p).entropy()
 

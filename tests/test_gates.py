@@ -225,8 +225,6 @@ def test_hard_concrete_rsample_shape_and_grad(be):
 
 def test_gate_validation(be):
     la = be.asarray(np.zeros(3))
-    with pytest.raises(ValueError, match="rng"):
-        rx.hard_concrete(la)
     with pytest.raises(ValueError, match="not both"):
         rx.hard_concrete(la, rng=0, noise=be.asarray(np.full(3, 0.5)))
     with pytest.raises(ValueError, match="temperature"):

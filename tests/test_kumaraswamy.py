@@ -189,8 +189,6 @@ def test_validation(be):
         HardKumaraswamy(
             be.asarray(np.array([1.0])), be.asarray(np.array([1.0])), stretch=(0.0, 1.0)
         )
-    with pytest.raises(ValueError, match="rng"):
-        Kumaraswamy(be.asarray(np.array([1.0])), be.asarray(np.array([1.0]))).rsample()
 
 
 def test_special_values_sanity():

@@ -29,7 +29,7 @@ def _st_gs_entries(be, temperature):
         "estimators.st_gumbel_softmax": lambda x: est.st_gumbel_softmax(
             x, temperature=t, rng=be.rng(7)),
         "StraightThroughCategorical.rsample": lambda x: D.StraightThroughCategorical(
-            t, logits=x).rsample(rng=be.rng(7)),
+            temperature=t, logits=x).rsample(rng=be.rng(7)),
         "decoupled_st_gumbel_softmax(T_f=1)": lambda x: rx.decoupled_st_gumbel_softmax(
             x, forward_temperature=1.0, backward_temperature=t, rng=be.rng(7)),
         "estimators.decoupled_st(T_f=1)": lambda x: est.decoupled_st(

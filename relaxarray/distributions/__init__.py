@@ -50,7 +50,6 @@ __all__ = [
     "RelaxedOneHotCategorical",
     "StraightThroughBernoulli",
     "StraightThroughCategorical",
-    "constraints",
     "kl_divergence",
     "register_kl",
     "set_default_validate_args",

@@ -182,7 +182,9 @@ class Distribution:
         if not self.validate_args or support is None:
             return
         if not hasattr(value, "shape"):
-            raise TypeError(f"value must be an array, got {type(value).__name__}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"value must be an array, got {type(value).__name__}")
+            value = self.xp.asarray(value)  # a Python number, as NumPyro's guides pass
         adapter = namespace_and_adapter(value)[1]
         if concrete_all(adapter, support.check(value)) is False:
             raise ValueError(
