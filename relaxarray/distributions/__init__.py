@@ -8,7 +8,7 @@ distribution is a pytree."""
 
 from __future__ import annotations
 
-from relaxarray.distributions import constraints
+from relaxarray.distributions import constraints as constraints
 from relaxarray.distributions._base import Distribution, kl_divergence, register_kl
 from relaxarray.distributions._concrete import (
     ExpRelaxedOneHotCategorical,
