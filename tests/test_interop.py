@@ -211,3 +211,95 @@ def test_numpyro_svi_trains_a_discrete_latent_model() -> None:
     phi = float(svi.get_params(state)["phi"])
     assert (phi - PHI0) * exact > 0
     assert exact_elbo(phi) > exact_elbo(PHI0) + 0.1
+
+
+# -- supports and enumeration through the bridges ----------------------------------------------
+
+
+def _support_pairs(t):  # type: ignore[no-untyped-def]
+    """(relaxarray distribution, the library's own distribution of the same law)."""
+    lg = t.asarray([0.3, -1.2, 2.0])
+    return [
+        (D.Bernoulli(logits=lg), "Bernoulli", {"logits": lg}),
+        (D.Categorical(logits=lg), "Categorical", {"logits": lg}),
+        (D.OneHotCategorical(logits=lg), "OneHotCategorical", {"logits": lg}),
+        (D.Normal(lg, 1.0), "Normal", {"loc": lg, "scale": 1.0}),
+        (D.RelaxedBernoulli(temperature=0.5, logits=lg), "RelaxedBernoulli",
+         {"temperature": t.asarray(0.5), "logits": lg}),
+        (D.Dirichlet(t.exp(lg)), "Dirichlet", {"concentration": t.exp(lg)}),
+    ]
+
+
+_PROBE_VALUES = [-1.0, 0.0, 0.3, 1.0, 2.0, 7.0]
+
+
+def _probe(t, event_shape):  # type: ignore[no-untyped-def]
+    if not event_shape:
+        return [t.asarray(v) for v in _PROBE_VALUES]
+    return [t.asarray(v) for v in ([0.0, 1.0, 0.0], [0.2, 0.3, 0.5], [1.0, 1.0, 0.0],
+                                   [0.0, 0.0, 0.0], [-0.5, 1.0, 0.5])]
+
+
+def test_to_torch_support_and_enumeration_are_the_wrapped_distributions() -> None:
+    torch = pytest.importorskip("torch")
+    torch.set_default_dtype(torch.float64)
+    try:
+        for d, name, kw in _support_pairs(torch):
+            w, ref = d.to_torch(), getattr(torch.distributions, name)(**kw)
+            assert type(w.support) is type(ref.support), name
+            for v in _probe(torch, tuple(ref.event_shape)):
+                assert bool(w.support.check(v)) == bool(ref.support.check(v)), (name, v)
+            assert w.has_enumerate_support == ref.has_enumerate_support, name
+            if ref.has_enumerate_support:
+                for expand in (True, False):
+                    torch.testing.assert_close(w.enumerate_support(expand),
+                                               ref.enumerate_support(expand))
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+def test_pyro_enumerated_elbo_is_exact() -> None:
+    """Pyro's TraceEnum_ELBO sums over the wrapped Bernoulli's support: the exact ELBO."""
+    torch = pytest.importorskip("torch")
+    pyro = pytest.importorskip("pyro")
+    from pyro.infer import TraceEnum_ELBO, config_enumerate
+
+    x = torch.tensor(X_OBS, dtype=torch.float64)
+    mu = torch.tensor(MU, dtype=torch.float64)
+
+    def model(phi: float) -> None:
+        z = pyro.sample("z", D.Bernoulli(logits=torch.zeros((), dtype=torch.float64)).to_torch())
+        pyro.sample("x", D.Normal(mu[z.long()], 1.0).to_torch(), obs=x)
+
+    @config_enumerate
+    def guide(phi: float) -> None:
+        pyro.sample("z", D.Bernoulli(logits=torch.tensor(phi, dtype=torch.float64)).to_torch())
+
+    elbo = TraceEnum_ELBO(max_plate_nesting=0)
+    for phi in (PHI0, 0.0, 2.5):
+        assert -elbo.loss(model, guide, phi) == pytest.approx(exact_elbo(phi), abs=1e-12)
+
+
+def test_to_numpyro_support_and_enumeration_are_the_wrapped_distributions() -> None:
+    jax = pytest.importorskip("jax")
+    nd = pytest.importorskip("numpyro.distributions")
+    jnp = jax.numpy
+    names = {"Bernoulli": nd.BernoulliLogits, "Categorical": nd.CategoricalLogits,
+             "OneHotCategorical": None, "Normal": nd.Normal, "RelaxedBernoulli": None,
+             "Dirichlet": nd.Dirichlet}
+    for d, name, kw in _support_pairs(jnp):
+        w = d.to_numpyro()
+        if names[name] is None:  # no NumPyro class of that law: the constraint itself
+            expected = {"OneHotCategorical": nd.constraints.simplex,  # no one_hot in NumPyro
+                        "RelaxedBernoulli": nd.constraints.unit_interval}[name]
+            assert w.support is expected, name
+            continue
+        ref = names[name](**kw)
+        assert type(w.support) is type(ref.support), name
+        for v in _probe(jnp, tuple(ref.event_shape)):
+            assert bool(w.support(v)) == bool(ref.support(v)), (name, v)
+        assert w.has_enumerate_support == ref.has_enumerate_support, name
+        if ref.has_enumerate_support:
+            for expand in (True, False):
+                np.testing.assert_array_equal(np.asarray(w.enumerate_support(expand)),
+                                              np.asarray(ref.enumerate_support(expand)))

@@ -24,8 +24,10 @@ def to_torch(dist: Any, /) -> Any:
 
     ``rsample``/``sample`` draw with ``rng=None``: torch's global generator, so
     ``torch.manual_seed`` and ``pyro.set_rng_seed`` make a run reproducible;
-    ``log_prob``, ``entropy``, ``mean``, ``mode``, ``variance`` and ``expand`` are
-    relaxarray's; ``torch.distributions.kl_divergence`` of two wrapped distributions is
+    ``log_prob``, ``entropy``, ``mean``, ``mode``, ``variance``, ``expand`` and
+    ``enumerate_support`` are relaxarray's, and ``support`` is relaxarray's support as a
+    ``torch.distributions.constraints`` object (so Pyro's ``TraceEnum_ELBO`` enumerates a
+    discrete site exactly); ``torch.distributions.kl_divergence`` of two wrapped distributions is
     :func:`relaxarray.distributions.kl_divergence` of the wrapped pair. When Pyro is
     installed the wrapper is a ``pyro.distributions.TorchDistribution`` (``to_event``,
     ``mask``, plates and SVI work); a distribution without a reparameterised sampler
@@ -58,7 +60,9 @@ def to_numpyro(dist: Any, /) -> Any:
     """A ``numpyro.distributions.Distribution`` that delegates to the relaxarray ``dist``.
 
     ``sample(key, sample_shape)``/``rsample(key, sample_shape)`` draw with the JAX key;
-    ``log_prob``, ``entropy``, ``mean``, ``variance`` and ``expand`` are relaxarray's. A
+    ``log_prob``, ``entropy``, ``mean``, ``variance``, ``expand`` and ``enumerate_support``
+    are relaxarray's; ``support`` is relaxarray's support as a NumPyro constraint (a
+    one-hot support becomes ``simplex``, NumPyro having no one-hot constraint). A
     distribution without a reparameterised sampler is a score-function site for NumPyro's
     ``TraceGraph_ELBO``.
 

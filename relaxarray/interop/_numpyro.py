@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from relaxarray.interop._constraints import has_enumerate_support, native_constraint
+
 
 @cache
 def wrapper_class() -> type:
@@ -16,7 +18,6 @@ def wrapper_class() -> type:
 
         arg_constraints: dict[str, Any] = {}  # noqa: RUF012  (NumPyro's class attribute)
         pytree_data_fields = ("base",)
-        support = nd.constraints.real
 
         def __init__(self, dist: Any) -> None:
             self.base = dist
@@ -25,6 +26,18 @@ def wrapper_class() -> type:
                 event_shape=tuple(dist.event_shape),
                 validate_args=False,
             )
+
+        @property
+        def support(self) -> Any:
+            return native_constraint(self.base.support, nd.constraints,
+                                     len(self.base.event_shape))
+
+        @property
+        def has_enumerate_support(self) -> bool:
+            return has_enumerate_support(self.base)
+
+        def enumerate_support(self, expand: bool = True) -> Any:
+            return self.base.enumerate_support(expand=expand)
 
         @property
         def has_rsample(self) -> bool:

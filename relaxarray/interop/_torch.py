@@ -7,6 +7,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from relaxarray.interop._constraints import has_enumerate_support, native_constraint
+
 KL = Callable[[Any, Any], Any]
 
 
@@ -41,7 +43,15 @@ def wrapper_class() -> type:
 
         @property
         def support(self) -> Any:
-            return torch.distributions.constraints.real
+            return native_constraint(self.base.support, torch.distributions.constraints,
+                                     len(self.base.event_shape))
+
+        @property
+        def has_enumerate_support(self) -> bool:
+            return has_enumerate_support(self.base)
+
+        def enumerate_support(self, expand: bool = True) -> Any:
+            return self.base.enumerate_support(expand=expand)
 
         def rsample(self, sample_shape: Any = ()) -> Any:
             return self.base.rsample(tuple(sample_shape))
