@@ -193,6 +193,11 @@ class Distribution:
                 "constructor to evaluate the formula anyway"
             )
 
+    @property
+    def has_enumerate_support(self) -> bool:
+        """Whether :meth:`enumerate_support` lists a finite support (as torch's attribute)."""
+        return type(self).enumerate_support is not Distribution.enumerate_support
+
     def enumerate_support(self, expand: bool = True) -> Array:
         """All values of a discrete support along a new leading axis."""
         raise NotImplementedError(f"{type(self).__name__} has no finite support to enumerate")

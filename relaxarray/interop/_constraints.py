@@ -10,35 +10,29 @@ import math
 from types import ModuleType
 from typing import Any
 
-from relaxarray.distributions import constraints as rc
 
+def native_constraint(c: Any, C: ModuleType, event_dim: int) -> Any:
+    """The relaxarray constraint ``c`` as an object of the constraint module ``C``.
 
-def native_constraint(c: rc.Constraint | None, C: ModuleType, event_dim: int) -> Any:
-    """``c`` as an object of the constraint module ``C``.
-
-    A distribution whose support relaxarray does not state (``None``) maps to ``C.real``
-    (or ``C.real_vector`` for a vector event), what a score-function site needs.
+    Read by the constraint's class (this layer does not import the distributions, which
+    import it). A distribution whose support relaxarray does not state (``None``) maps to
+    ``C.real`` (or ``C.real_vector`` for a vector event), what a score-function site needs.
     """
+    kind = type(c).__name__
     if c is None:
         return C.real_vector if event_dim else C.real
-    if isinstance(c, rc._RealVector):
-        return C.real_vector
-    if isinstance(c, rc._Real):
-        return C.real
-    if isinstance(c, rc._Boolean):
-        return C.boolean
-    if isinstance(c, rc._IntegerInterval):
+    if kind in ("_Real", "_RealVector", "_Boolean", "_Simplex"):
+        return getattr(C, kind[1:].replace("Vector", "_vector").lower())
+    if kind == "_IntegerInterval":
         return C.integer_interval(c.lower, c.upper)
-    if isinstance(c, rc._OneHot):  # NumPyro has no one-hot constraint: its closure, the simplex
+    if kind == "_OneHot":  # NumPyro has no one-hot constraint: its closure, the simplex
         return getattr(C, "one_hot", C.simplex)
-    if isinstance(c, rc._Simplex):
-        return C.simplex
-    if isinstance(c, rc._Interval):
+    if kind == "_Interval":
         return _interval(c, C)
     raise TypeError(f"no torch/NumPyro counterpart for the constraint {c!r}")
 
 
-def _interval(c: rc._Interval, C: ModuleType) -> Any:
+def _interval(c: Any, C: ModuleType) -> Any:
     lo, hi = c.lower, c.upper
     if hi == math.inf:
         if lo == 0.0 and c.open_lower:
@@ -51,10 +45,3 @@ def _interval(c: rc._Interval, C: ModuleType) -> Any:
     if c.open_lower and c.open_upper and hasattr(C, "open_interval"):
         return C.open_interval(lo, hi)
     return C.interval(lo, hi)  # the closure: what the other library can state
-
-
-def has_enumerate_support(dist: Any) -> bool:
-    """Whether the relaxarray ``dist`` overrides ``enumerate_support``."""
-    from relaxarray.distributions import Distribution
-
-    return type(dist).enumerate_support is not Distribution.enumerate_support

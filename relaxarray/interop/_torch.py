@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from relaxarray.interop._constraints import has_enumerate_support, native_constraint
+from relaxarray.interop._constraints import native_constraint
 
 KL = Callable[[Any, Any], Any]
 
@@ -48,7 +48,7 @@ def wrapper_class() -> type:
 
         @property
         def has_enumerate_support(self) -> bool:
-            return has_enumerate_support(self.base)
+            return bool(self.base.has_enumerate_support)
 
         def enumerate_support(self, expand: bool = True) -> Any:
             return self.base.enumerate_support(expand=expand)
