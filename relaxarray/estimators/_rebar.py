@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
 from relaxarray._relaxations import _logsumexp, _softmax
 from relaxarray._sampling import softplus
@@ -147,7 +147,7 @@ def _relax_surrogate(
 
 def relax(
     f: Objective,
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     control: Callable[[Array], Array],
@@ -157,7 +157,7 @@ def relax(
     rng: object = None,
     noise: Array | None = None,
     parameter_gradient: str = "plain",
-) -> Array:
+) -> ArrayT:
     r"""RELAX surrogate (Grathwohl et al. 2018) with the caller's control variate.
 
     Value :math:`\frac1S\sum_s f(b_s)`; gradient with respect to ``logits`` the RELAX
@@ -215,7 +215,7 @@ def relax(
 
 def rebar(
     f: Objective,
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     eta: Any = 1.0,
@@ -226,7 +226,7 @@ def rebar(
     rng: object = None,
     noise: Array | None = None,
     parameter_gradient: str = "plain",
-) -> Array:
+) -> ArrayT:
     r"""REBAR surrogate (Tucker et al. 2017): RELAX with
     :math:`c(z) = \eta\, f(\sigma_\lambda(z))`.
 

@@ -23,7 +23,7 @@ from typing import Any
 from relaxarray._bernoulli import _st_bernoulli
 from relaxarray._decoupled import _check_decoupled, _decoupled_st
 from relaxarray._gumbel import _st_gumbel_softmax
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import as_float_array, namespace_and_adapter
 from relaxarray._relaxations import _softmax
 from relaxarray._sampling import sigmoid_precise
@@ -76,7 +76,7 @@ _sigmoid = sigmoid_precise
 
 
 def st_bernoulli(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     pseudo: str = "sigmoid",
@@ -84,7 +84,7 @@ def st_bernoulli(
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Straight-through Bernoulli sample (Bengio et al. 2013).
 
     Value :math:`b = \mathbb{1}[u < \sigma(\theta)]`; gradient that of
@@ -119,7 +119,7 @@ def st_bernoulli(
 
 
 def st_categorical(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     pseudo: str = "softmax",
@@ -128,7 +128,7 @@ def st_categorical(
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Straight-through one-hot categorical sample (Bengio et al. 2013).
 
     Value :math:`D \sim \mathrm{Cat}(\operatorname{softmax}\theta)` (one-hot along
@@ -159,7 +159,7 @@ def st_categorical(
 
 
 def st_gumbel_softmax(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     temperature: Any = 1.0,
@@ -167,7 +167,7 @@ def st_gumbel_softmax(
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Straight-through Gumbel-softmax (Jang et al. 2017).
 
     With :math:`G = -\log(-\log u)`: value :math:`D = \mathrm{onehot}(\arg\max(\theta+G))`,
@@ -193,7 +193,7 @@ def st_gumbel_softmax(
 
 
 def decoupled_st(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     forward_temperature: Any = 1.0,
@@ -204,7 +204,7 @@ def decoupled_st(
     noise: Array | None = None,
     temperature_forward: Any = None,
     temperature_backward: Any = None,
-) -> Array:
+) -> ArrayT:
     r"""Decoupled straight-through Gumbel-softmax (Shah et al. 2024), with uniform noise.
 
     The same kernel as :func:`relaxarray.decoupled_st_gumbel_softmax`: with
@@ -254,7 +254,7 @@ def decoupled_st(
 
 
 def gapped_st(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     temperature: Any = 1.0,
@@ -263,7 +263,7 @@ def gapped_st(
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Gapped straight-through estimator, GST-1.0 and GST-p (Fan et al. 2022).
 
     Value: the sample :math:`D` (index :math:`d`). Gradient: that of
@@ -325,7 +325,7 @@ def gapped_st(
 
 
 def reinmax(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     temperature: float = 1.0,
@@ -333,7 +333,7 @@ def reinmax(
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""ReinMax (Liu et al. 2023): a second-order accurate straight-through estimator.
 
     With :math:`\pi_0 = \operatorname{softmax}(\theta)`, a sample :math:`D\sim\pi_0` and
@@ -382,7 +382,7 @@ def reinmax(
 
 
 def gumbel_rao(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     temperature: Any = 1.0,
@@ -391,7 +391,7 @@ def gumbel_rao(
     num_samples: int | None = None,
     rng: object = None,
     noise: tuple[Array, Array] | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Gumbel-Rao: Rao-Blackwellised straight-through Gumbel-softmax (Paulus et al. 2021).
 
     Value: :math:`D = \mathrm{onehot}(\arg\max(\theta + G))`. Gradient: that of
