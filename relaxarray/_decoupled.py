@@ -72,7 +72,7 @@ def decoupled_st_gumbel_softmax(
     :math:`T` (that is :math:`T_f = 1`, :math:`T_b = T`); scaling :math:`\text{logits} + g`
     as a whole by :math:`1/T_f` would leave the arg max, hence the forward pass, unchanged,
     which is why :math:`T_f` scales the logits only. ``relaxarray.estimators.decoupled_st``
-    is the same kernel with uniform noise and ``num_samples``.
+    is the same kernel with uniform noise and ``sample_shape``.
 
     :math:`y` is shifted by its (stop-gradient) maximum before the division by
     :math:`T_b`, so values and gradients stay finite for extreme logits and temperatures,

@@ -42,8 +42,8 @@ from relaxarray.estimators._st import _sigmoid
 from relaxarray.estimators._st_common import (
     check_temperature,
     conditional_gumbel,
+    count_shape,
     one_hot_of_argmax,
-    sample_shape,
     uniform_noise,
 )
 from relaxarray.random import gumbel_from_uniform as gumbel
@@ -71,7 +71,7 @@ class _Relaxed:
             raise ValueError(
                 f"distribution must be 'bernoulli' or 'categorical', got {distribution!r}"
             )
-        shape = (2, *sample_shape(num_samples), *logits.shape)
+        shape = (2, *count_shape(num_samples), *logits.shape)
         if noise is not None:
             n = noise.shape[1] if noise.ndim >= 2 else 0
             shape = (2, n, *logits.shape)
