@@ -90,7 +90,7 @@ def negative_elbo(
     elif estimator == "disarm":
         rec = est.disarm(f, enc_logits, num_samples=max(1, s // 2), rng=rng)
     elif estimator == "st":
-        rec = mean_f(est.st_bernoulli(enc_logits, pseudo="sigmoid", num_samples=s, rng=rng))
+        rec = mean_f(est.st_bernoulli(enc_logits, pseudo="sigmoid", sample_shape=s, rng=rng))
     elif estimator == "st-gs":
         rec = mean_f(rx.relaxed_bernoulli(enc_logits, temperature=0.5, hard=True,
                                           sample_shape=s, rng=rng))

@@ -8,6 +8,8 @@ you pass.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from relaxarray import estimators, random
 from relaxarray._bernoulli import relaxed_bernoulli, straight_through_bernoulli
 from relaxarray._decoupled import decoupled_st_gumbel_softmax
@@ -95,6 +97,12 @@ __all__ = [
 # Subpackages that are not imported eagerly are reachable as attributes, imported on first
 # use (as scipy does): ``rx.distributions.Normal`` works after ``import relaxarray as rx``.
 _LAZY_SUBPACKAGES = frozenset({"backends", "distributions", "interop", "testing"})
+
+if TYPE_CHECKING:  # type checkers see the lazy subpackages as the modules they are
+    from relaxarray import backends as backends
+    from relaxarray import distributions as distributions
+    from relaxarray import interop as interop
+    from relaxarray import testing as testing
 
 
 def __getattr__(name: str) -> object:

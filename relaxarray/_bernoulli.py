@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
 from relaxarray._sampling import batch_of, get_noise, sigmoid
 from relaxarray._straight_through import straight_through
@@ -65,7 +65,7 @@ def _st_bernoulli(xp: Namespace, adapter: Adapter, u: Array, logits: Array, soft
 
 
 def relaxed_bernoulli(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     temperature: Any = 1.0,
@@ -73,7 +73,7 @@ def relaxed_bernoulli(
     sample_shape: int | tuple[int, ...] = (),
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Binary Concrete (relaxed Bernoulli) sample, optionally straight-through.
 
     .. math:: y = \sigma\Bigl(\frac{\ell + L}{T}\Bigr), \qquad
@@ -132,13 +132,13 @@ def relaxed_bernoulli(
 
 
 def straight_through_bernoulli(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     sample_shape: int | tuple[int, ...] = (),
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Bernoulli sample with the straight-through (identity) pseudo-gradient.
 
     .. math:: b = \mathbb{1}[u < p], \quad p = \sigma(\ell), \qquad

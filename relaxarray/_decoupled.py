@@ -6,7 +6,7 @@ from typing import Any
 
 from relaxarray._gates import _float_param, _resolve_noise
 from relaxarray._gumbel import _st_gumbel_softmax
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import as_float_array, check_axis, check_positive, namespace_and_adapter
 from relaxarray.backends._base import Adapter
 
@@ -43,7 +43,7 @@ def _check_decoupled(
 
 
 def decoupled_st_gumbel_softmax(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     forward_temperature: Any = 1.0,
@@ -51,7 +51,7 @@ def decoupled_st_gumbel_softmax(
     axis: int = -1,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Decoupled straight-through Gumbel-softmax: separate forward and backward temperatures.
 
     With :math:`y = \text{logits} / T_f + g`, :math:`g_i \sim \mathrm{Gumbel}(0, 1)`:
@@ -72,7 +72,7 @@ def decoupled_st_gumbel_softmax(
     :math:`T` (that is :math:`T_f = 1`, :math:`T_b = T`); scaling :math:`\text{logits} + g`
     as a whole by :math:`1/T_f` would leave the arg max, hence the forward pass, unchanged,
     which is why :math:`T_f` scales the logits only. ``relaxarray.estimators.decoupled_st``
-    is the same kernel with uniform noise and ``num_samples``.
+    is the same kernel with uniform noise and ``sample_shape``.
 
     :math:`y` is shifted by its (stop-gradient) maximum before the division by
     :math:`T_b`, so values and gradients stay finite for extreme logits and temperatures,

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from relaxarray._bernoulli import _bernoulli_threshold
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid, sigmoid_precise
 from relaxarray.backends._base import Adapter
@@ -82,14 +82,14 @@ def _float_param(x: Any, name: str, xp: Namespace, like: Array) -> Any:
 
 # -- hard concrete --------------------------------------------------------------------------------
 def hard_concrete(
-    log_alpha: Array,
+    log_alpha: ArrayT,
     /,
     *,
     temperature: Any = 2.0 / 3.0,
     stretch: tuple[float, float] = (-0.1, 1.1),
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Hard concrete gate (Louizos, Welling & Kingma 2018), a relaxed Bernoulli with
     exact zeros and ones.
 
@@ -143,12 +143,12 @@ def hard_concrete(
 
 
 def hard_concrete_l0(
-    log_alpha: Array,
+    log_alpha: ArrayT,
     /,
     *,
     temperature: Any = 2.0 / 3.0,
     stretch: tuple[float, float] = (-0.1, 1.1),
-) -> Array:
+) -> ArrayT:
     r"""Expected :math:`L_0` norm of a hard concrete gate: :math:`P(z \neq 0)`.
 
     .. math:: P(z \neq 0) = \sigma\!\left(\log\alpha - T \log\frac{-\gamma}{\zeta}\right)
@@ -172,7 +172,9 @@ def hard_concrete_l0(
     return _sigmoid_precise(xp, log_alpha - temperature * math.log(-gamma / zeta))
 
 
-def hard_concrete_gate(log_alpha: Array, /, *, stretch: tuple[float, float] = (-0.1, 1.1)) -> Array:
+def hard_concrete_gate(
+    log_alpha: ArrayT, /, *, stretch: tuple[float, float] = (-0.1, 1.1)
+) -> ArrayT:
     r"""Deterministic test-time hard concrete gate (Louizos et al. 2018, eq. 13).
 
     .. math::
@@ -195,13 +197,13 @@ def hard_concrete_gate(log_alpha: Array, /, *, stretch: tuple[float, float] = (-
 
 # -- Gaussian stochastic gates ---------------------------------------------------------------
 def gaussian_gate(
-    mu: Array,
+    mu: ArrayT,
     /,
     *,
     sigma: Any = 0.5,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Gaussian stochastic gate (Yamada, Lindenbaum, Negahban & Kluger 2020).
 
     .. math:: z = \min(1, \max(0, \mu + \sigma\varepsilon)),\qquad \varepsilon \sim \mathcal N(0, 1)
@@ -235,7 +237,7 @@ def gaussian_gate(
     return xp.clip(mu + sigma * eps, 0.0, 1.0)
 
 
-def gaussian_gate_l0(mu: Array, /, *, sigma: Any = 0.5) -> Array:
+def gaussian_gate_l0(mu: ArrayT, /, *, sigma: Any = 0.5) -> ArrayT:
     r"""Expected :math:`L_0` norm of a Gaussian stochastic gate.
 
     .. math::
@@ -261,8 +263,8 @@ def gaussian_gate_l0(mu: Array, /, *, sigma: Any = 0.5) -> Array:
 
 # -- stochastic times smooth --------------------------------------------------------------------
 def stochastic_times_smooth(
-    a: Array, /, *, rng: object = None, noise: Array | None = None
-) -> Array:
+    a: ArrayT, /, *, rng: object = None, noise: Array | None = None
+) -> ArrayT:
     r"""Stochastic times smooth unit (Bengio, Léonard & Courville 2013, section 4).
 
     .. math::

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from relaxarray._gates import _float_param, _resolve_noise
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
@@ -27,8 +27,8 @@ __all__ = [
 
 
 def generalized_gumbel_softmax(
-    log_probs: Array,
-    values: Array,
+    log_probs: ArrayT,
+    values: ArrayT,
     /,
     *,
     temperature: Any = 1.0,
@@ -36,7 +36,7 @@ def generalized_gumbel_softmax(
     axis: int = -1,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Relaxed sample of a discrete variable taking ``values`` with ``log_probs``.
 
     .. math::
@@ -104,7 +104,7 @@ def _support(x: Array, size: int, xp: Namespace) -> Array:
     return xp.arange(size, dtype=x.dtype, device=device(x))
 
 
-def truncated_poisson(log_rate: Array, /, *, size: int) -> tuple[Array, Array, Array]:
+def truncated_poisson(log_rate: ArrayT, /, *, size: int) -> tuple[ArrayT, ArrayT, ArrayT]:
     r"""Poisson(:math:`\lambda = e^{\text{log\_rate}}`) on :math:`\{0, \dots, \text{size}-1\}`.
 
     Returns ``(log_probs, values, truncation_mass)``: the log pmf renormalised over the
@@ -128,7 +128,7 @@ def truncated_poisson(log_rate: Array, /, *, size: int) -> tuple[Array, Array, A
     return _table(xp, adapter, log_pmf, n)
 
 
-def truncated_geometric(logits: Array, /, *, size: int) -> tuple[Array, Array, Array]:
+def truncated_geometric(logits: ArrayT, /, *, size: int) -> tuple[ArrayT, ArrayT, ArrayT]:
     r"""Geometric (failures before the first success, success probability
     :math:`\sigma(\text{logits})`) on :math:`\{0, \dots, \text{size}-1\}`;
     returns ``(log_probs, values, truncation_mass)`` as :func:`truncated_poisson`."""
@@ -142,7 +142,7 @@ def truncated_geometric(logits: Array, /, *, size: int) -> tuple[Array, Array, A
     return log_probs, values, xp.exp(size * log_q[..., 0])  # exact tail (1 - p)^size
 
 
-def truncated_binomial(logits: Array, /, *, total_count: int) -> tuple[Array, Array, Array]:
+def truncated_binomial(logits: ArrayT, /, *, total_count: int) -> tuple[ArrayT, ArrayT, ArrayT]:
     r"""Binomial(``total_count``, :math:`\sigma(\text{logits})`) on its full support
     :math:`\{0, \dots, N\}` (no truncation; the reported mass is 0 up to rounding)."""
     xp, adapter = namespace_and_adapter(logits)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
@@ -77,14 +77,14 @@ def _perturbed(
 
 
 def gumbel_max(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     axis: int = -1,
     sample_shape: int | tuple[int, ...] = (),
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Exact categorical sample as a one-hot array (the Gumbel-max trick).
 
     .. math:: \mathrm{onehot}\bigl(\arg\max_k\,(\ell_k + g_k)\bigr), \qquad
@@ -123,7 +123,7 @@ def gumbel_max(
 
 
 def gumbel_softmax(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     temperature: Any = 1.0,
@@ -132,7 +132,7 @@ def gumbel_softmax(
     sample_shape: int | tuple[int, ...] = (),
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Relaxed one-hot sample (Gumbel-softmax / Concrete), optionally straight-through.
 
     .. math:: y = \mathrm{softmax}\Bigl(\frac{\ell + g}{T}\Bigr), \qquad

@@ -7,7 +7,7 @@ variance (the diagonal of :math:`\Sigma`), never a standard deviation.
 
 from __future__ import annotations
 
-from relaxarray._lib._typing import Array
+from relaxarray._lib._typing import ArrayT
 from relaxarray._namespace import (
     as_float_array,
     check_category_axis,
@@ -20,7 +20,7 @@ from relaxarray._sampling import batch_of
 __all__ = ["laplace_bridge", "laplace_bridge_inverse"]
 
 
-def laplace_bridge(mean: Array, variance: Array, /, *, axis: int = -1) -> Array:
+def laplace_bridge(mean: ArrayT, variance: ArrayT, /, *, axis: int = -1) -> ArrayT:
     r"""Dirichlet concentrations from a Gaussian over logits (the Laplace bridge).
 
     .. math::
@@ -66,7 +66,7 @@ def laplace_bridge(mean: Array, variance: Array, /, *, axis: int = -1) -> Array:
     return (1.0 - 2.0 / k + xp.exp(mean + lse) / (k * k)) / variance
 
 
-def laplace_bridge_inverse(alpha: Array, /, *, axis: int = -1) -> tuple[Array, Array]:
+def laplace_bridge_inverse(alpha: ArrayT, /, *, axis: int = -1) -> tuple[ArrayT, ArrayT]:
     r"""The Gaussian over logits (mean, **variance**) of a Dirichlet (inverse Laplace bridge).
 
     .. math::

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
@@ -89,7 +89,7 @@ def _logsumexp(xp: Namespace, adapter: Adapter, z: Array, axis: int, keepdims: b
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
-def softplus(x: Array, /, *, beta: float = 1.0) -> Array:
+def softplus(x: ArrayT, /, *, beta: float = 1.0) -> ArrayT:
     r"""Softplus, the smooth relaxation of ReLU.
 
     .. math:: \operatorname{softplus}_\beta(x) = \frac{1}{\beta}\log\left(1 + e^{\beta x}\right)
@@ -130,7 +130,7 @@ def softplus(x: Array, /, *, beta: float = 1.0) -> Array:
     return xp.logaddexp(xp.zeros_like(x), x * beta) / beta
 
 
-def softmax(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array:
+def softmax(x: ArrayT, /, *, temperature: Any = 1.0, axis: int = -1) -> ArrayT:
     r"""Softmax with temperature, the relaxation of the one-hot arg max.
 
     .. math:: \operatorname{softmax}(x / T)_i = \frac{e^{x_i / T}}{\sum_j e^{x_j / T}}
@@ -165,7 +165,7 @@ def softmax(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array:
     return _softmax(xp, adapter, z, axis)
 
 
-def log_softmax(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array:
+def log_softmax(x: ArrayT, /, *, temperature: Any = 1.0, axis: int = -1) -> ArrayT:
     r"""Logarithm of :func:`softmax`, computed in log space from the shifted logits
     :math:`z = (x - \max_j x_j) / T`: :math:`z_i - \log\sum_j e^{z_j}` (exact at large
     offsets, where :math:`x_i / T - \mathrm{LSE}(x / T)` would round).
@@ -187,8 +187,8 @@ def log_softmax(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array
 
 
 def logsumexp(
-    x: Array, /, *, temperature: Any = 1.0, axis: int = -1, keepdims: bool = False
-) -> Array:
+    x: ArrayT, /, *, temperature: Any = 1.0, axis: int = -1, keepdims: bool = False
+) -> ArrayT:
     r"""The smooth maximum :math:`T \log\sum_i e^{x_i / T}`.
 
     It bounds the maximum: :math:`\max_i x_i \le T\,\mathrm{LSE}(x / T) \le \max_i x_i +
@@ -222,7 +222,7 @@ def logsumexp(
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
-def soft_argmax(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array:
+def soft_argmax(x: ArrayT, /, *, temperature: Any = 1.0, axis: int = -1) -> ArrayT:
     r"""Soft arg max: the expected index under :math:`\operatorname{softmax}(x / T)`.
 
     .. math:: \operatorname{softargmax}(x) = \sum_i \operatorname{softmax}(x / T)_i \, i
@@ -256,7 +256,7 @@ def soft_argmax(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array
     return xp.sum(p * _index_vector(xp, x, axis), axis=axis)
 
 
-def soft_max(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array:
+def soft_max(x: ArrayT, /, *, temperature: Any = 1.0, axis: int = -1) -> ArrayT:
     r"""Soft max: :math:`\operatorname{softmax}(x / T)^\top x`, the expected value of x.
 
     It tends to :math:`\max_i x_i` as :math:`T \to 0` and to the mean as
@@ -274,7 +274,7 @@ def soft_max(x: Array, /, *, temperature: Any = 1.0, axis: int = -1) -> Array:
     return xp.sum(p * x, axis=axis)
 
 
-def one_hot_argmax(x: Array, /, *, axis: int = -1) -> Array:
+def one_hot_argmax(x: ArrayT, /, *, axis: int = -1) -> ArrayT:
     """The hard arg max as a one-hot array in ``x``'s dtype (first maximum on ties).
 
     Examples
@@ -303,7 +303,7 @@ def _one_hot_of_argmax(xp: Namespace, z: Array, axis: int, dtype: Any) -> Array:
     return xp.astype(positions == idx + 1, dtype)
 
 
-def huber(x: Array, y: Array, /, *, delta: float = 1.0) -> Array:
+def huber(x: ArrayT, y: ArrayT, /, *, delta: float = 1.0) -> ArrayT:
     r"""Elementwise Huber loss, the relaxation of the L1 distance.
 
     .. math::
@@ -359,7 +359,7 @@ def _huber(xp: Namespace, d: Array, delta: Any) -> Array:
     return c * (d - 0.5 * c)
 
 
-def smooth_l1(x: Array, y: Array, /, *, beta: float = 1.0) -> Array:
+def smooth_l1(x: ArrayT, y: ArrayT, /, *, beta: float = 1.0) -> ArrayT:
     r"""Elementwise smooth L1 loss (``torch``'s ``smooth_l1_loss(reduction="none")``).
 
     .. math::

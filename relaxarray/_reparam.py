@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_noise,
@@ -66,14 +66,14 @@ def _like(params: tuple[Any, ...]) -> Array:
 
 
 def normal_rsample(
-    loc: Array,
+    loc: ArrayT,
     scale: Any,
     /,
     *,
     sample_shape: int | tuple[int, ...] = (),
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Reparameterised Gaussian sample :math:`y = \mu + \sigma z`.
 
     Parameters
@@ -154,25 +154,25 @@ def inverse_cdf_sample(
     return icdf(u, *params)
 
 
-def logistic_icdf(u: Array, loc: Any = 0.0, scale: Any = 1.0, /) -> Array:
+def logistic_icdf(u: ArrayT, loc: Any = 0.0, scale: Any = 1.0, /) -> ArrayT:
     r"""Logistic inverse CDF :math:`\mu + s(\log u - \log(1 - u))`."""
     xp = _icdf_args(u, loc, scale)
     return loc + scale * (xp.log(u) - xp.log1p(-u))
 
 
-def gumbel_icdf(u: Array, loc: Any = 0.0, scale: Any = 1.0, /) -> Array:
+def gumbel_icdf(u: ArrayT, loc: Any = 0.0, scale: Any = 1.0, /) -> ArrayT:
     r"""Gumbel inverse CDF :math:`\mu - \beta \log(-\log u)`."""
     xp = _icdf_args(u, loc, scale)
     return loc - scale * xp.log(-xp.log(u))
 
 
-def exponential_icdf(u: Array, rate: Any = 1.0, /) -> Array:
+def exponential_icdf(u: ArrayT, rate: Any = 1.0, /) -> ArrayT:
     r"""Exponential inverse CDF :math:`-\log(1 - u) / \lambda`."""
     xp = _icdf_args(u, 0.0, rate, "rate")
     return -xp.log1p(-u) / rate
 
 
-def normal_icdf(u: Array, loc: Any = 0.0, scale: Any = 1.0, /) -> Array:
+def normal_icdf(u: ArrayT, loc: Any = 0.0, scale: Any = 1.0, /) -> ArrayT:
     r"""Gaussian inverse CDF :math:`\mu + \sigma\,\Phi^{-1}(u)`.
 
     :math:`\Phi^{-1}` is Acklam's rational approximation refined by one Halley step with

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._lib._typing import Array
+from relaxarray._lib._typing import ArrayT
 from relaxarray._namespace import array_namespace, namespace_and_adapter
 from relaxarray._relaxations import _prepare, _softmax, one_hot_argmax, soft_argmax
 from relaxarray.backends import get_adapter
@@ -18,7 +18,7 @@ from relaxarray.backends import get_adapter
 __all__ = ["st_argmax", "stop_gradient", "straight_through"]
 
 
-def stop_gradient(x: Array, /) -> Array:
+def stop_gradient(x: ArrayT, /) -> ArrayT:
     r"""Identity in the forward pass, zero gradient in the backward pass.
 
     :math:`\mathrm{sg}(a) = a`, :math:`\nabla\,\mathrm{sg}(a) = 0`. ``x.detach()`` on
@@ -34,7 +34,7 @@ def stop_gradient(x: Array, /) -> Array:
     return get_adapter(array_namespace(x)).stop_gradient(x)
 
 
-def straight_through(hard: Array, soft: Array, /) -> Array:
+def straight_through(hard: ArrayT, soft: ArrayT, /) -> ArrayT:
     r"""The value of ``hard`` with the gradient of ``soft``.
 
     .. math:: \mathrm{ST}(h, s) = \mathrm{sg}(h) + s - \mathrm{sg}(s)
@@ -67,8 +67,8 @@ def straight_through(hard: Array, soft: Array, /) -> Array:
 
 
 def st_argmax(
-    x: Array, /, *, temperature: Any = 1.0, axis: int = -1, one_hot: bool = False
-) -> Array:
+    x: ArrayT, /, *, temperature: Any = 1.0, axis: int = -1, one_hot: bool = False
+) -> ArrayT:
     r"""The lecture's straight-through arg max.
 
     .. math:: \mathrm{STargmax}(x) = \operatorname{softargmax}(x) +

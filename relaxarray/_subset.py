@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from relaxarray._gates import _float_param, _resolve_noise
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
@@ -98,7 +98,7 @@ def _relaxed_top_k(
 
 
 def gumbel_top_k(
-    logits: Array,
+    logits: ArrayT,
     k: int,
     /,
     *,
@@ -107,7 +107,7 @@ def gumbel_top_k(
     axis: int = -1,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Gumbel-top-k subset sample (Kool et al. 2019) and its relaxation (Xie & Ermon 2019).
 
     With keys :math:`\kappa = \text{logits} + g`, :math:`g_i \sim \mathrm{Gumbel}(0, 1)`:

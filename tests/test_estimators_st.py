@@ -59,9 +59,9 @@ def test_st_categorical_and_gumbel_softmax_gradients(be, temperature):
     z = THETA + gumbel_np(u)
     d = np.eye(4)[np.argmax(z, axis=-1)]
     for fn, surrogate in [
-        (lambda t: est.st_categorical(t, temperature=temperature, num_samples=3, noise=uu),
+        (lambda t: est.st_categorical(t, temperature=temperature, sample_shape=3, noise=uu),
          lambda s: np.broadcast_to(sm(THETA / temperature), (3, 4))),
-        (lambda t: est.st_gumbel_softmax(t, temperature=temperature, num_samples=3, noise=uu),
+        (lambda t: est.st_gumbel_softmax(t, temperature=temperature, sample_shape=3, noise=uu),
          lambda s: sm(z / temperature)),
     ]:
         np.testing.assert_array_equal(be.to_numpy(fn(be.asarray(THETA))), d)
@@ -78,10 +78,10 @@ def test_st_bernoulli(be):
     logits = np.array([-1.0, 0.0, 2.0, 50.0, -50.0])
     u = _u((2, 5), 3)
     uu = be.asarray(u)
-    b = be.to_numpy(est.st_bernoulli(be.asarray(logits), num_samples=2, noise=uu))
+    b = be.to_numpy(est.st_bernoulli(be.asarray(logits), sample_shape=2, noise=uu))
     np.testing.assert_array_equal(b, (u < 1 / (1 + np.exp(-logits))).astype(float))
     t = 0.5
-    g = be.to_numpy(be.grad(lambda x: est.st_bernoulli(x, temperature=t, num_samples=2, noise=uu),
+    g = be.to_numpy(be.grad(lambda x: est.st_bernoulli(x, temperature=t, sample_shape=2, noise=uu),
                             be.asarray(logits)))
     e = np.exp(-np.abs(logits) / t)
     np.testing.assert_allclose(g, 2 * e / (1 + e) ** 2 / t, rtol=1e-10, atol=1e-300)
@@ -109,10 +109,10 @@ def test_gapped_st_p_gradient(be, theta):
     u = _u((s_num, 4), 7)
     uu = be.asarray(u)
     d = np.eye(4)[np.argmax(theta + gumbel_np(u), axis=-1)]
-    y = be.to_numpy(be.run(lambda t, x: est.gapped_st(t, gap="p", num_samples=s_num, noise=x),
+    y = be.to_numpy(be.run(lambda t, x: est.gapped_st(t, gap="p", sample_shape=s_num, noise=x),
                            be.asarray(theta), uu))
     np.testing.assert_array_equal(y, d)
-    g = be.grad(lambda t: est.gapped_st(t, temperature=temp, gap="p", num_samples=s_num,
+    g = be.grad(lambda t: est.gapped_st(t, temperature=temp, gap="p", sample_shape=s_num,
                                         noise=uu) * be.asarray(G_UP), be.asarray(theta))
     top = theta.max()
     expected = np.zeros(4)
@@ -215,12 +215,12 @@ def test_extreme_logits_finite(be, scale):
     u = be.asarray(_u((2, 3), 9))
     v = be.asarray(_u((3, 2, 3), 10))
     fns = [
-        lambda t: est.st_gumbel_softmax(t, temperature=0.1, num_samples=2, noise=u),
-        lambda t: est.gapped_st(t, num_samples=2, noise=u),
-        lambda t: est.reinmax(t, temperature=1.0, num_samples=2, noise=u),
-        lambda t: est.decoupled_st(t, num_samples=2, noise=u),
-        lambda t: est.st_categorical(t, num_samples=2, noise=u),
-        lambda t: est.gumbel_rao(t, num_rao_samples=3, num_samples=2, noise=(u, v)),
+        lambda t: est.st_gumbel_softmax(t, temperature=0.1, sample_shape=2, noise=u),
+        lambda t: est.gapped_st(t, sample_shape=2, noise=u),
+        lambda t: est.reinmax(t, temperature=1.0, sample_shape=2, noise=u),
+        lambda t: est.decoupled_st(t, sample_shape=2, noise=u),
+        lambda t: est.st_categorical(t, sample_shape=2, noise=u),
+        lambda t: est.gumbel_rao(t, num_rao_samples=3, sample_shape=2, noise=(u, v)),
     ]
     for fn in fns:
         out = be.to_numpy(fn(be.asarray(theta)))

@@ -97,7 +97,7 @@ class JaxAdapter(Adapter):
             return tuple(bwd(res, g))
 
         f.defvjp(fwd, _bwd)
-        return f  # type: ignore[no-any-return]
+        return f
 
     def is_concrete(self, x: Array) -> bool:
         return not isinstance(x, _jax().core.Tracer)
@@ -257,7 +257,7 @@ class JaxAdapter(Adapter):
         return np.array(x)
 
     def jit(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        return _jax().jit(fn)  # type: ignore[no-any-return]
+        return _jax().jit(fn)
 
     def value_and_grad(
         self, fn: Callable[..., Array], args: Sequence[Any], argnums: Sequence[int]

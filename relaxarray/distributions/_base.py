@@ -11,9 +11,9 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Self
 
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import namespace_and_adapter
 from relaxarray.backends import register_pytree_class
 from relaxarray.backends._base import Adapter, shape_tuple
@@ -27,7 +27,7 @@ from relaxarray.distributions.constraints import Constraint
 __all__ = ["Distribution", "kl_divergence", "register_kl"]
 
 
-class Distribution:
+class Distribution(Generic[ArrayT]):
     """Base class: ``sample``/``rsample``/``log_prob``/``entropy``/``mean``/``mode``.
 
     Attributes
@@ -84,7 +84,7 @@ class Distribution:
     def _extended_shape(self, sample_shape: int | tuple[int, ...]) -> tuple[int, ...]:
         return shape_tuple(sample_shape) + self.batch_shape + self.event_shape
 
-    def expand(self, batch_shape: tuple[int, ...]) -> Distribution:
+    def expand(self, batch_shape: tuple[int, ...]) -> Self:
         """A copy with parameters broadcast to ``batch_shape`` (same subclass and options)."""
         batch_shape = shape_tuple(batch_shape)
         xp = self.xp
@@ -118,39 +118,39 @@ class Distribution:
         return _numpyro.wrap(self)
 
     # -- the API -------------------------------------------------------------------------------
-    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         """Draw samples of shape ``sample_shape + batch_shape + event_shape`` (no gradient)."""
         if self.has_rsample:
             return self.adapter.stop_gradient(self.rsample(sample_shape, rng=rng))
         raise NotImplementedError(f"{type(self).__name__} does not implement sample")
 
-    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         """Reparameterised samples: gradients flow to the parameters."""
         raise NotImplementedError(
             f"{type(self).__name__} has no reparameterised sampler (has_rsample is False); "
             "use sample() with a score-function estimator from relaxarray.estimators"
         )
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         """Log density (or log mass) of ``value``, of shape ``sample + batch``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement log_prob")
 
-    def entropy(self) -> Array:
+    def entropy(self) -> ArrayT:
         """Entropy, of shape ``batch_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form entropy")
 
     @property
-    def mean(self) -> Array:
+    def mean(self) -> ArrayT:
         """The mean, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form mean")
 
     @property
-    def mode(self) -> Array:
+    def mode(self) -> ArrayT:
         """The most probable value, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form mode")
 
     @property
-    def variance(self) -> Array:
+    def variance(self) -> ArrayT:
         """The variance, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form variance")
 
@@ -198,20 +198,20 @@ class Distribution:
         """Whether :meth:`enumerate_support` lists a finite support (as torch's attribute)."""
         return type(self).enumerate_support is not Distribution.enumerate_support
 
-    def enumerate_support(self, expand: bool = True) -> Array:
+    def enumerate_support(self, expand: bool = True) -> ArrayT:
         """All values of a discrete support along a new leading axis."""
         raise NotImplementedError(f"{type(self).__name__} has no finite support to enumerate")
 
-    def cdf(self, value: Array) -> Array:
+    def cdf(self, value: Array) -> ArrayT:
         """Cumulative distribution function."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form cdf")
 
-    def icdf(self, value: Array) -> Array:
+    def icdf(self, value: Array) -> ArrayT:
         """Inverse cumulative distribution function."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form icdf")
 
     @property
-    def stddev(self) -> Array:
+    def stddev(self) -> ArrayT:
         """Standard deviation, the square root of :attr:`variance`."""
         return self.xp.sqrt(self.variance)
 
@@ -227,12 +227,12 @@ class Distribution:
         return children, (type(self), tuple(names), static)
 
     @staticmethod
-    def _unflatten(aux: tuple[Any, ...], children: list[Any]) -> Distribution:
+    def _unflatten(aux: tuple[Any, ...], children: list[Any]) -> Distribution[Any]:
         cls, names, static = aux
         obj = object.__new__(cls)
         obj.__dict__.update(dict(static))
         obj.__dict__.update(dict(zip(names, children, strict=True)))
-        return obj  # type: ignore[no-any-return]
+        return obj
 
 
 def _is_shape(x: object) -> bool:
@@ -255,7 +255,7 @@ def _accept_key_first(method: Callable[..., Array]) -> Callable[..., Array]:
     """
 
     @functools.wraps(method)
-    def wrapper(self: Distribution, *args: Any, **kwargs: Any) -> Array:
+    def wrapper(self: Distribution[Any], *args: Any, **kwargs: Any) -> Array:
         given = [k for k in ("rng", "seed", "key") if kwargs.get(k) is not None]
         if args and not _is_shape(args[0]):
             given.append("a positional key")
@@ -282,7 +282,7 @@ _KL: dict[tuple[type, type], Callable[[Any, Any], Array]] = {}
 
 
 def register_kl(
-    type_p: type[Distribution], type_q: type[Distribution]
+    type_p: type[Distribution[Any]], type_q: type[Distribution[Any]]
 ) -> Callable[[Callable[[Any, Any], Array]], Callable[[Any, Any], Array]]:
     """Decorator registering a closed-form ``KL(p || q)`` for a pair of types."""
 
@@ -293,7 +293,7 @@ def register_kl(
     return decorator
 
 
-def kl_divergence(p: Distribution, q: Distribution) -> Array:
+def kl_divergence(p: Distribution[ArrayT], q: Distribution[ArrayT]) -> ArrayT:
     """Closed-form :math:`\\mathrm{KL}(p \\,\\|\\, q)`, of shape ``batch_shape``.
 
     Raises

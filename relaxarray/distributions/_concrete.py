@@ -7,11 +7,11 @@ space so that they stay finite where a float32 relaxed sample underflows to exac
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Never
 
 from relaxarray._bernoulli import relaxed_bernoulli
 from relaxarray._gumbel import _perturbed, gumbel_softmax
-from relaxarray._lib._typing import Array
+from relaxarray._lib._typing import Array, ArrayT
 from relaxarray._relaxations import _logsumexp
 from relaxarray._sampling import get_noise, softplus
 from relaxarray.distributions import constraints
@@ -31,7 +31,7 @@ def _log_t(xp: Any, t: Any) -> Any:
     return math.log(t) if isinstance(t, (int, float)) else xp.log(t)
 
 
-class RelaxedBernoulli(_BinaryBase):
+class RelaxedBernoulli(_BinaryBase[ArrayT]):
     r"""Binary Concrete distribution :math:`\mathrm{BinConcrete}(\ell, T)` on (0, 1).
 
     A sample is :math:`y = \sigma(x)`, :math:`x = (\ell + L) / T`, :math:`L` standard
@@ -64,10 +64,10 @@ class RelaxedBernoulli(_BinaryBase):
 
     def __init__(
         self,
-        *args: Any,
+        *args: Never,
         temperature: Any = 1.0,
-        logits: Array | None = None,
-        probs: Array | None = None,
+        logits: ArrayT | None = None,
+        probs: ArrayT | None = None,
         validate_args: bool | None = None,
     ) -> None:
         keywords_only(type(self).__name__, args, "temperature=, logits= or probs=")
@@ -76,17 +76,17 @@ class RelaxedBernoulli(_BinaryBase):
         p = self._logits if self._logits is not None else self._probs
         self.temperature = check_temperature(temperature, p, 0)
 
-    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         lg = self.xp.broadcast_to(self.logits, self.batch_shape)
         return relaxed_bernoulli(lg, temperature=self.temperature, sample_shape=sample_shape,
                                  rng=rng)
 
-    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         return self.adapter.stop_gradient(self.rsample(sample_shape, rng=rng))
 
     def rsample_logit(
         self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None
-    ) -> Array:
+    ) -> ArrayT:
         r"""Samples of the pre-sigmoid logistic variable :math:`x = (\ell + L)/T`."""
         xp, adapter = self.xp, self.adapter
         lg = xp.broadcast_to(self.logits, self.batch_shape)
@@ -103,7 +103,7 @@ class RelaxedBernoulli(_BinaryBase):
         d = xp.where(finite, lg, 0.0) - t * x
         return _log_t(xp, t) + d - 2.0 * softplus(xp, d), finite, lg
 
-    def log_prob_logit(self, x: Array) -> Array:
+    def log_prob_logit(self, x: Array) -> ArrayT:
         r"""Log density of :math:`x = \operatorname{logit}(y)`, Logistic(:math:`\ell/T, 1/T`).
 
         For :math:`\ell = \pm\infty` (probability 1 or 0) the law is a point mass at
@@ -117,7 +117,7 @@ class RelaxedBernoulli(_BinaryBase):
     def support(self) -> Constraint:
         return constraints.unit_interval
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         r"""Log density of ``value`` in [0, 1] (clipped into the open interval, see above).
 
         With :math:`p = 1` (:math:`\ell = +\infty`) the law is a point mass at 1: the
@@ -133,23 +133,23 @@ class RelaxedBernoulli(_BinaryBase):
         at_edge = xp.where(lg > 0, value >= 1.0, value <= 0.0)
         return xp.where(finite, out, _signed_inf(xp, at_edge, out))
 
-    def entropy(self) -> Array:
+    def entropy(self) -> ArrayT:
         raise NotImplementedError("the binary Concrete distribution has no closed-form entropy")
 
     @property
-    def mean(self) -> Array:
+    def mean(self) -> ArrayT:
         raise NotImplementedError("the binary Concrete distribution has no closed-form mean")
 
     @property
-    def mode(self) -> Array:
+    def mode(self) -> ArrayT:
         raise NotImplementedError("the binary Concrete distribution has no closed-form mode")
 
     @property
-    def variance(self) -> Array:
+    def variance(self) -> ArrayT:
         raise NotImplementedError("the binary Concrete distribution has no closed-form variance")
 
 
-class ExpRelaxedOneHotCategorical(_CategoricalBase):
+class ExpRelaxedOneHotCategorical(_CategoricalBase[ArrayT]):
     r"""ExpConcrete: the log of a Concrete sample, :math:`x = \log\mathrm{softmax}((\ell+g)/T)`.
 
     Maddison et al. 2017 (appendix): with :math:`\alpha = e^\ell`,
@@ -170,10 +170,10 @@ class ExpRelaxedOneHotCategorical(_CategoricalBase):
 
     def __init__(
         self,
-        *args: Any,
+        *args: Never,
         temperature: Any = 1.0,
-        logits: Array | None = None,
-        probs: Array | None = None,
+        logits: ArrayT | None = None,
+        probs: ArrayT | None = None,
         validate_args: bool | None = None,
     ) -> None:
         keywords_only(type(self).__name__, args, "temperature=, logits= or probs=")
@@ -190,19 +190,19 @@ class ExpRelaxedOneHotCategorical(_CategoricalBase):
         t = self.temperature
         return self.xp.expand_dims(t, axis=-1) if hasattr(t, "shape") else t
 
-    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         xp, adapter, z, _ = _perturbed(self._full_logits(), None, -1, sample_shape, rng, None)
         z = z / self._t()
         return z - _logsumexp(xp, adapter, z, -1, True)
 
-    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         return self.adapter.stop_gradient(self.rsample(sample_shape, rng=rng))
 
     @property
     def support(self) -> Constraint:
         return constraints.real_vector
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         self._validate_sample(value)
         return self._log_prob_exp(value)
 
@@ -213,19 +213,19 @@ class ExpRelaxedOneHotCategorical(_CategoricalBase):
         lse = _logsumexp(xp, self.adapter, score, -1, False)
         return math.lgamma(k) + (k - 1) * _log_t(xp, t) + xp.sum(score, axis=-1) - k * lse
 
-    def entropy(self) -> Array:
+    def entropy(self) -> ArrayT:
         raise NotImplementedError("the ExpConcrete distribution has no closed-form entropy")
 
     @property
-    def mean(self) -> Array:
+    def mean(self) -> ArrayT:
         raise NotImplementedError("the ExpConcrete distribution has no closed-form mean")
 
     @property
-    def mode(self) -> Array:
+    def mode(self) -> ArrayT:
         raise NotImplementedError("the ExpConcrete distribution has no closed-form mode")
 
 
-class RelaxedOneHotCategorical(ExpRelaxedOneHotCategorical):
+class RelaxedOneHotCategorical(ExpRelaxedOneHotCategorical[ArrayT]):
     r"""Concrete / Gumbel-softmax distribution on the simplex (Maddison et al. 2017).
 
     A sample is :math:`y = \mathrm{softmax}((\ell + g)/T)` and
@@ -248,7 +248,7 @@ class RelaxedOneHotCategorical(ExpRelaxedOneHotCategorical):
     0.0
     """
 
-    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         return gumbel_softmax(self._full_logits(), temperature=self._t(),
                               sample_shape=sample_shape, rng=rng)
 
@@ -256,7 +256,7 @@ class RelaxedOneHotCategorical(ExpRelaxedOneHotCategorical):
     def support(self) -> Constraint:
         return constraints.simplex
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         self._validate_sample(value)
         xp = self.xp
         logy = xp.log(xp.clip(value, float(xp.finfo(value.dtype).smallest_normal), None))

@@ -8,14 +8,14 @@ import math
 from typing import Any, ClassVar
 
 from relaxarray._gates import _float_param, _resolve_noise, _sigmoid
-from relaxarray._lib._typing import Array
+from relaxarray._lib._typing import Array, ArrayT
 from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
 from relaxarray.distributions._base import Distribution
 
 __all__ = ["CorrelatedGates"]
 
 
-class CorrelatedGates(Distribution):
+class CorrelatedGates(Distribution[ArrayT]):
     r"""Relaxed correlated Bernoulli gates through a Gaussian copula.
 
     With :math:`R = L L^\top` a correlation matrix (unit diagonal) and
@@ -60,7 +60,7 @@ class CorrelatedGates(Distribution):
     has_rsample: ClassVar[bool] = True
     _fields: ClassVar[dict[str, int]] = {"logits": 1, "correlation": 2}
 
-    def __init__(self, logits: Array, correlation: Array, temperature: Any = 0.5) -> None:
+    def __init__(self, logits: ArrayT, correlation: ArrayT, temperature: Any = 0.5) -> None:
         xp, adapter = namespace_and_adapter(logits, correlation, temperature)
         self.logits = as_float_array(logits, "logits", xp)
         self.correlation = as_float_array(correlation, "correlation", xp)
@@ -101,7 +101,7 @@ class CorrelatedGates(Distribution):
         *,
         rng: object = None,
         noise: Array | None = None,
-    ) -> Array:
+    ) -> ArrayT:
         """Relaxed gates in (0, 1), shape ``sample_shape + batch_shape + (K,)``; ``noise``
         (independent standard normal) may replace ``rng``."""
         xp, adapter = namespace_and_adapter(self.logits, noise)
@@ -116,13 +116,13 @@ class CorrelatedGates(Distribution):
         *,
         rng: object = None,
         noise: Array | None = None,
-    ) -> Array:
+    ) -> ArrayT:
         """Binary gates :math:`m` (0.0/1.0 in ``logits``' dtype), no gradient."""
         xp, adapter = namespace_and_adapter(self.logits, noise)
         s = adapter.stop_gradient(self.logits) + self._logistic(sample_shape, rng, noise)
         return xp.astype(s > 0.0, self.logits.dtype)
 
     @property
-    def mean(self) -> Array:
+    def mean(self) -> ArrayT:
         r"""Marginal probabilities :math:`\pi = \sigma(\ell)` of the hard gates."""
         return _sigmoid(self.xp, self.adapter, self.logits)

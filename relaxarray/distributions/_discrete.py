@@ -9,11 +9,11 @@ Samplers use uniform base noise, as :func:`relaxarray.gumbel_max` and
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Never
 
 from relaxarray._bernoulli import _bernoulli_threshold, _st_bernoulli
 from relaxarray._gumbel import _perturbed, gumbel_softmax
-from relaxarray._lib._typing import Array
+from relaxarray._lib._typing import Array, ArrayT
 from relaxarray._namespace import device
 from relaxarray._relaxations import _logsumexp, _one_hot_of_argmax, _softmax
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid
@@ -74,7 +74,7 @@ def _log_softmax(xp: Any, adapter: Any, lg: Array) -> Array:
     return z - _logsumexp(xp, adapter, z, -1, True)
 
 
-class _BinaryBase(Distribution):
+class _BinaryBase(Distribution[ArrayT]):
     """Shared ``logits``/``probs`` handling of the binary distributions.
 
     With ``probs`` the math stays in probability space, so that probabilities of exactly
@@ -87,9 +87,9 @@ class _BinaryBase(Distribution):
 
     def __init__(
         self,
-        *args: Any,
-        logits: Array | None = None,
-        probs: Array | None = None,
+        *args: Never,
+        logits: ArrayT | None = None,
+        probs: ArrayT | None = None,
         validate_args: bool | None = None,
     ) -> None:
         keywords_only(type(self).__name__, args, "logits= or probs=")
@@ -97,7 +97,7 @@ class _BinaryBase(Distribution):
         self._logits, self._probs = logits_or_probs(logits, probs, 0, self._validate_args)
 
     @property
-    def logits(self) -> Array:
+    def logits(self) -> ArrayT:
         """:math:`\\log p - \\log(1 - p)`; :math:`\\pm\\infty` for probabilities 1 and 0."""
         if self._logits is not None:
             return self._logits
@@ -107,7 +107,7 @@ class _BinaryBase(Distribution):
         return xp.where(mid, inner, _signed_inf(xp, p > 0, inner))
 
     @property
-    def probs(self) -> Array:
+    def probs(self) -> ArrayT:
         r"""Probability :math:`p = \sigma(\text{logits})` of the event 1."""
         if self._probs is not None:
             return self._probs
@@ -127,7 +127,7 @@ class _BinaryBase(Distribution):
                 xp.where(k0, _guarded_log1m(xp, p, k0), xp.where(keep0, neg_inf, zero)))
 
 
-class Bernoulli(_BinaryBase):
+class Bernoulli(_BinaryBase[ArrayT]):
     r"""Bernoulli distribution :math:`\mathrm{Bern}(p)`, :math:`p = \sigma(\ell)`.
 
     Parameters
@@ -172,14 +172,14 @@ class Bernoulli(_BinaryBase):
                       batch_shape=self.batch_shape, like=lg)
         return u, lg
 
-    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         """Exact samples in {0, 1}: :math:`\\mathbb{1}[u < p]` (no gradient), by the
         library's one threshold kernel (as :func:`relaxarray.straight_through_bernoulli`)."""
         xp = self.xp
         u, lg = self._noise(sample_shape, rng)
         return xp.astype(_bernoulli_threshold(xp, u, self.adapter.stop_gradient(lg)), lg.dtype)
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         """Log mass of ``value`` in {0, 1} (with validation off, ``value > 1/2`` counts
         as 1): :math:`\\log p` or :math:`\\log(1 - p)`."""
         self._validate_sample(value)
@@ -188,13 +188,13 @@ class Bernoulli(_BinaryBase):
         log1, log0 = self._log_masses(one, ~one)
         return xp.where(one, log1, log0)
 
-    def entropy(self) -> Array:
+    def entropy(self) -> ArrayT:
         xp = self.xp
         p = self.probs
         log1, log0 = self._log_masses(p > 0, p < 1)
         return -(_xlogy_where(xp, p, log1) + _xlogy_where(xp, 1.0 - p, log0))
 
-    def enumerate_support(self, expand: bool = True) -> Array:
+    def enumerate_support(self, expand: bool = True) -> ArrayT:
         """``[0, 1]`` along a new leading axis, broadcast to the batch shape if ``expand``."""
         xp, p = self.xp, self.probs
         values = xp.reshape(xp.asarray([0.0, 1.0], dtype=p.dtype, device=device(p)),
@@ -202,22 +202,22 @@ class Bernoulli(_BinaryBase):
         return xp.broadcast_to(values, (2, *self.batch_shape)) if expand else values
 
     @property
-    def mean(self) -> Array:
+    def mean(self) -> ArrayT:
         return self.xp.broadcast_to(self.probs, self.batch_shape)
 
     @property
-    def mode(self) -> Array:
+    def mode(self) -> ArrayT:
         """1 where :math:`p > 1/2`, else 0."""
         p = self.mean
         return self.xp.astype(p > 0.5, p.dtype)
 
     @property
-    def variance(self) -> Array:
+    def variance(self) -> ArrayT:
         p = self.mean
         return p * (1.0 - p)
 
 
-class StraightThroughBernoulli(Bernoulli):
+class StraightThroughBernoulli(Bernoulli[ArrayT]):
     r"""Bernoulli whose ``rsample`` is the straight-through estimator ("Bernoulli-STE").
 
     ``rsample`` returns exact Bernoulli values :math:`b = \mathbb{1}[u < p]` with the
@@ -229,13 +229,13 @@ class StraightThroughBernoulli(Bernoulli):
 
     has_rsample = True
 
-    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         u, lg = self._noise(sample_shape, rng)
         p = self.xp.broadcast_to(self.probs, self.batch_shape)
         return _st_bernoulli(self.xp, self.adapter, u, lg, p)
 
 
-class _CategoricalBase(Distribution):
+class _CategoricalBase(Distribution[ArrayT]):
     """Shared ``logits``/``probs`` handling of the categorical distributions.
 
     With ``probs`` the log-probabilities are taken of the probabilities themselves, so a
@@ -249,9 +249,9 @@ class _CategoricalBase(Distribution):
 
     def __init__(
         self,
-        *args: Any,
-        logits: Array | None = None,
-        probs: Array | None = None,
+        *args: Never,
+        logits: ArrayT | None = None,
+        probs: ArrayT | None = None,
         validate_args: bool | None = None,
     ) -> None:
         keywords_only(type(self).__name__, args, "logits= or probs=")
@@ -279,12 +279,12 @@ class _CategoricalBase(Distribution):
         return log_p - xp.log(xp.sum(p, axis=-1, keepdims=True))
 
     @property
-    def logits(self) -> Array:
+    def logits(self) -> ArrayT:
         """Normalised log-probabilities (:math:`-\\infty` for a probability of 0)."""
         return self._log_probs()
 
     @property
-    def probs(self) -> Array:
+    def probs(self) -> ArrayT:
         """Category probabilities, summing to 1 on the last axis."""
         if self._probs is not None:
             p = self._probs
@@ -320,7 +320,7 @@ class _CategoricalBase(Distribution):
         return xp.broadcast_to(values, (k, *self.batch_shape)) if expand else values
 
 
-class Categorical(_CategoricalBase):
+class Categorical(_CategoricalBase[ArrayT]):
     r"""Categorical distribution over indices :math:`\{0, \dots, K-1\}` on the last axis.
 
     ``logits`` may be unnormalised; the ``logits`` property returns the normalised
@@ -358,11 +358,11 @@ class Categorical(_CategoricalBase):
     def support(self) -> Constraint:
         return constraints.integer_interval(0, self.num_categories - 1)
 
-    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         xp, _, z, _ = _perturbed(self._full_logits(), None, -1, sample_shape, rng, None)
         return xp.argmax(self.adapter.stop_gradient(z), axis=-1)
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         """Log mass of integer ``value`` (shape ``sample_shape + batch_shape``)."""
         self._validate_sample(value)
         xp = self.xp
@@ -371,26 +371,26 @@ class Categorical(_CategoricalBase):
         hit = xp.expand_dims(value, axis=-1) == xp.arange(k, device=device(ref))
         return self._log_prob_of(hit)
 
-    def entropy(self) -> Array:
+    def entropy(self) -> ArrayT:
         return self._entropy()
 
-    def enumerate_support(self, expand: bool = True) -> Array:
+    def enumerate_support(self, expand: bool = True) -> ArrayT:
         """The indices ``0, ..., K-1`` along a new leading axis (broadcast to the batch
         shape if ``expand``)."""
         return self._enumerate_indices(expand)
 
     @property
-    def mode(self) -> Array:
+    def mode(self) -> ArrayT:
         return self.xp.argmax(self._full_logits(), axis=-1)
 
     @property
-    def mean(self) -> Array:
+    def mean(self) -> ArrayT:
         raise NotImplementedError(
             "the mean of a category index is not meaningful; use OneHotCategorical.mean"
         )
 
 
-class OneHotCategorical(Categorical):
+class OneHotCategorical(Categorical[ArrayT]):
     r"""Categorical distribution over one-hot vectors (event shape ``(K,)``).
 
     Parameters are those of :class:`Categorical` (keywords only); ``log_prob`` validates
@@ -413,16 +413,16 @@ class OneHotCategorical(Categorical):
     def support(self) -> Constraint:
         return constraints.one_hot
 
-    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         xp, adapter, z, _ = _perturbed(self._full_logits(), None, -1, sample_shape, rng, None)
         return _one_hot_of_argmax(xp, adapter.stop_gradient(z), -1, z.dtype)
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         """Log mass of one-hot ``value``: :math:`\\sum_k v_k \\log p_k`."""
         self._validate_sample(value)
         return self._log_prob_of(value > 0)
 
-    def enumerate_support(self, expand: bool = True) -> Array:
+    def enumerate_support(self, expand: bool = True) -> ArrayT:
         """The :math:`K` one-hot vectors along a new leading axis, shape
         ``(K,) + batch_shape + (K,)`` if ``expand``, else ``(K,) + (1,) * len(batch) + (K,)``."""
         xp = self.xp
@@ -433,22 +433,22 @@ class OneHotCategorical(Categorical):
         return xp.astype(xp.expand_dims(idx, axis=-1) == eye, ref.dtype)
 
     @property
-    def mean(self) -> Array:
+    def mean(self) -> ArrayT:
         p = self.probs
         return self.xp.broadcast_to(p, (*self.batch_shape, p.shape[-1]))
 
     @property
-    def mode(self) -> Array:
+    def mode(self) -> ArrayT:
         lg = self._full_logits()
         return _one_hot_of_argmax(self.xp, lg, -1, lg.dtype)
 
     @property
-    def variance(self) -> Array:
+    def variance(self) -> ArrayT:
         p = self.mean
         return p * (1.0 - p)
 
 
-class StraightThroughCategorical(OneHotCategorical):
+class StraightThroughCategorical(OneHotCategorical[ArrayT]):
     r"""One-hot categorical whose ``rsample`` is straight-through Gumbel-softmax.
 
     ``rsample`` returns exact one-hot samples (Gumbel-max) with the gradient of the
@@ -468,10 +468,10 @@ class StraightThroughCategorical(OneHotCategorical):
 
     def __init__(
         self,
-        *args: Any,
+        *args: Never,
         temperature: Any = 1.0,
-        logits: Array | None = None,
-        probs: Array | None = None,
+        logits: ArrayT | None = None,
+        probs: ArrayT | None = None,
         validate_args: bool | None = None,
     ) -> None:
         keywords_only(type(self).__name__, args, "temperature=, logits= or probs=")
@@ -479,7 +479,7 @@ class StraightThroughCategorical(OneHotCategorical):
         p = self._logits if self._logits is not None else self._probs
         self.temperature = check_temperature(temperature, p, 1)
 
-    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         t = self.temperature
         if hasattr(t, "shape"):
             t = self.xp.expand_dims(t, axis=-1)
@@ -488,7 +488,7 @@ class StraightThroughCategorical(OneHotCategorical):
 
 
 @register_kl(Bernoulli, Bernoulli)
-def _kl_bernoulli(p: Bernoulli, q: Bernoulli) -> Array:
+def _kl_bernoulli(p: Bernoulli[Array], q: Bernoulli[Array]) -> Array:
     xp, pp = p.xp, p.probs
     w1, w0 = pp > 0, pp < 1
     lp1, lp0 = p._log_masses(w1, w0)
@@ -498,7 +498,7 @@ def _kl_bernoulli(p: Bernoulli, q: Bernoulli) -> Array:
 
 
 @register_kl(Categorical, Categorical)
-def _kl_categorical(p: Categorical, q: Categorical) -> Array:
+def _kl_categorical(p: Categorical[Array], q: Categorical[Array]) -> Array:
     xp, pp = p.xp, p.probs
     w = pp > 0
     diff = xp.where(w, p._log_probs(w) - q._log_probs(w), 0.0)

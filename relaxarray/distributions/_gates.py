@@ -24,7 +24,7 @@ from relaxarray._gates import (
     hard_concrete,
     hard_concrete_gate,
 )
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
 from relaxarray.distributions import constraints
 from relaxarray.distributions._base import Distribution
@@ -62,7 +62,7 @@ def _mixed(xp: Namespace, value: Array, log_p0: Array, log_p1: Array, log_c: Arr
     return xp.where(value == 0.0, log_p0, out)
 
 
-class RectifiedGate(Distribution):
+class RectifiedGate(Distribution[ArrayT]):
     """Base of the stretched-and-rectified gates: point masses at exactly 0 and 1.
 
     A subclass supplies ``_log_masses() -> (log P(gate = 0), log P(gate = 1))``.
@@ -77,17 +77,17 @@ class RectifiedGate(Distribution):
         return constraints.unit_interval
 
     @property
-    def prob_zero(self) -> Array:
+    def prob_zero(self) -> ArrayT:
         """Probability that the gate is exactly 0."""
         return self.xp.exp(self._log_masses()[0])
 
     @property
-    def prob_one(self) -> Array:
+    def prob_one(self) -> ArrayT:
         """Probability that the gate is exactly 1."""
         return self.xp.exp(self._log_masses()[1])
 
 
-class HardConcrete(RectifiedGate):
+class HardConcrete(RectifiedGate[ArrayT]):
     r"""Hard concrete distribution (Louizos, Welling & Kingma 2018).
 
     :math:`z = \min(1, \max(0, s(\zeta - \gamma) + \gamma))` with
@@ -130,7 +130,7 @@ class HardConcrete(RectifiedGate):
 
     def __init__(
         self,
-        log_alpha: Array,
+        log_alpha: ArrayT,
         temperature: Any = 2.0 / 3.0,
         stretch: tuple[float, float] = (-0.1, 1.1),
     ) -> None:
@@ -146,7 +146,7 @@ class HardConcrete(RectifiedGate):
         *,
         rng: object = None,
         noise: Array | None = None,
-    ) -> Array:
+    ) -> ArrayT:
         """Reparameterised gates of shape ``sample_shape + batch_shape``; ``noise``
         (uniform in (0, 1)) may replace ``rng``."""
         xp, adapter = namespace_and_adapter(self.log_alpha, noise)
@@ -165,7 +165,7 @@ class HardConcrete(RectifiedGate):
         return log_p0, log_p1
 
     @property
-    def expected_l0(self) -> Array:
+    def expected_l0(self) -> ArrayT:
         r""":math:`P(z \neq 0)`, the expected :math:`L_0` penalty (see :func:`hard_concrete_l0`)."""
         gamma, zeta = self.stretch
         return _sigmoid_precise(
@@ -173,11 +173,11 @@ class HardConcrete(RectifiedGate):
         )
 
     @property
-    def mode(self) -> Array:
+    def mode(self) -> ArrayT:
         """The deterministic test-time gate of :func:`hard_concrete_gate` (not the exact mode)."""
         return hard_concrete_gate(self.log_alpha, stretch=self.stretch)
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         """Log point mass at exactly 0 or 1, log continuous density inside (0, 1)."""
         xp = self.xp
         gamma, zeta = self.stretch
@@ -200,7 +200,7 @@ class HardConcrete(RectifiedGate):
         return _mixed(xp, value, log_p0, log_p1, log_c)
 
 
-class GaussianGate(Distribution):
+class GaussianGate(Distribution[ArrayT]):
     r"""Gaussian stochastic gate (Yamada et al. 2020): :math:`z = \min(1, \max(0, x))`,
     :math:`x \sim \mathcal N(\mu, \sigma^2)`.
 
@@ -224,7 +224,7 @@ class GaussianGate(Distribution):
     has_rsample: ClassVar[bool] = True
     _fields: ClassVar[dict[str, int]] = {"mu": 0, "sigma": 0}
 
-    def __init__(self, mu: Array, sigma: Any = 0.5) -> None:
+    def __init__(self, mu: ArrayT, sigma: Any = 0.5) -> None:
         xp, adapter = namespace_and_adapter(mu, sigma)
         self.mu = as_float_array(mu, "mu", xp)
         self.sigma = _float_param(sigma, "sigma", xp, mu)
@@ -236,7 +236,7 @@ class GaussianGate(Distribution):
         *,
         rng: object = None,
         noise: Array | None = None,
-    ) -> Array:
+    ) -> ArrayT:
         """Reparameterised gates of shape ``sample_shape + batch_shape``; ``noise``
         (standard normal) may replace ``rng``."""
         xp, adapter = namespace_and_adapter(self.mu, noise)
@@ -250,26 +250,26 @@ class GaussianGate(Distribution):
         return constraints.unit_interval
 
     @property
-    def prob_zero(self) -> Array:
+    def prob_zero(self) -> ArrayT:
         """:math:`P(z = 0) = \\Phi(-\\mu/\\sigma)`."""
         return _std_normal_cdf(self.xp, self.adapter, -self.mu / self.sigma)
 
     @property
-    def prob_one(self) -> Array:
+    def prob_one(self) -> ArrayT:
         """:math:`P(z = 1) = \\Phi((\\mu - 1)/\\sigma)`."""
         return _std_normal_cdf(self.xp, self.adapter, (self.mu - 1.0) / self.sigma)
 
     @property
-    def expected_l0(self) -> Array:
+    def expected_l0(self) -> ArrayT:
         """:math:`P(z > 0) = \\Phi(\\mu/\\sigma)`."""
         return _std_normal_cdf(self.xp, self.adapter, self.mu / self.sigma)
 
     @property
-    def mode(self) -> Array:
+    def mode(self) -> ArrayT:
         """The deterministic test-time gate :math:`\\min(1, \\max(0, \\mu))`."""
         return self.xp.clip(self.mu, 0.0, 1.0)
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         """Log point mass at exactly 0 or 1 (:math:`\\log\\Phi` computed in log space, so
         finite for a narrow ``sigma``), log normal density inside (0, 1)."""
         xp = self.xp

@@ -12,7 +12,7 @@ import math
 from typing import Any, ClassVar
 
 from relaxarray._gates import _check_stretch, _resolve_noise
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import (
     array_namespace,
     as_float_array,
@@ -49,7 +49,7 @@ def _param(x: Any, name: str) -> Array:
     return x
 
 
-class Kumaraswamy(Distribution):
+class Kumaraswamy(Distribution[ArrayT]):
     r"""Kumaraswamy distribution on :math:`(0, 1)` with shapes :math:`a, b > 0`.
 
     .. math::
@@ -86,7 +86,7 @@ class Kumaraswamy(Distribution):
     arg_constraints: ClassVar[dict[str, Constraint]] = {
         "a": constraints.positive, "b": constraints.positive}
 
-    def __init__(self, a: Array, b: Array, *, validate_args: bool | None = None) -> None:
+    def __init__(self, a: ArrayT, b: ArrayT, *, validate_args: bool | None = None) -> None:
         xp, adapter = namespace_and_adapter(a, b)
         self.a = _param(a, "a")
         self.b = _param(b, "b")
@@ -104,13 +104,13 @@ class Kumaraswamy(Distribution):
     def support(self) -> Constraint:
         return constraints.unit_interval
 
-    def icdf(self, u: Array) -> Array:
+    def icdf(self, u: Array) -> ArrayT:
         """Inverse CDF (the reparameterised sampler), in log space."""
         xp = self.xp
         log_x = _log1mexp(xp, xp.log1p(-u) / self.b) / self.a
         return xp.exp(log_x)
 
-    def cdf(self, x: Array) -> Array:
+    def cdf(self, x: Array) -> ArrayT:
         r""":math:`F(x) = 1 - (1 - x^a)^b` on :math:`[0, 1]`."""
         xp = self.xp
         xc = xp.clip(x, 0.0, 1.0)
@@ -126,14 +126,14 @@ class Kumaraswamy(Distribution):
         *,
         rng: object = None,
         noise: Array | None = None,
-    ) -> Array:
+    ) -> ArrayT:
         """Reparameterised samples; ``noise`` (uniform in (0, 1)) may replace ``rng``."""
         xp, adapter = namespace_and_adapter(self.a, self.b, noise)
         shape = self._extended_shape(sample_shape)
         u = _resolve_noise(xp, adapter, rng, noise, shape, self.a, "uniform")
         return self.icdf(u)
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         r""":math:`\log a + \log b + (a - 1)\log x + (b - 1)\log(1 - x^a)`.
 
         A value of exactly 0 or 1 (a sample that rounded to the boundary, as for small
@@ -156,29 +156,29 @@ class Kumaraswamy(Distribution):
         return xp.where(inside, out, -math.inf)
 
     @property
-    def mean(self) -> Array:
+    def mean(self) -> ArrayT:
         r""":math:`b\,\Gamma(1 + 1/a)\Gamma(b) / \Gamma(1 + 1/a + b)`."""
         return self.moment(1)
 
-    def moment(self, n: int) -> Array:
+    def moment(self, n: int) -> ArrayT:
         r"""Raw moment :math:`E[x^n] = b\,B(1 + n/a, b)`."""
         xp, lg = self.xp, self.adapter.lgamma
         c = 1.0 + n / self.a
         return self.b * xp.exp(lg(c) + lg(self.b) - lg(c + self.b))
 
     @property
-    def variance(self) -> Array:
+    def variance(self) -> ArrayT:
         m1 = self.moment(1)
         return self.moment(2) - m1 * m1
 
-    def entropy(self) -> Array:
+    def entropy(self) -> ArrayT:
         r""":math:`(1 - 1/b) + (1 - 1/a) H_b - \log(ab)`, :math:`H_b = \psi(b + 1) + \gamma`."""
         xp = self.xp
         h_b = self.adapter.digamma(self.b + 1.0) + _EULER
         return (1.0 - 1.0 / self.b) + (1.0 - 1.0 / self.a) * h_b - xp.log(self.a * self.b)
 
 
-class HardKumaraswamy(RectifiedGate):
+class HardKumaraswamy(RectifiedGate[ArrayT]):
     r"""HardKuma gate (Bastings et al. 2019): a stretched and rectified Kumaraswamy.
 
     :math:`k \sim \mathrm{Kuma}(a, b)`, :math:`t = l + (r - l) k`,
@@ -213,13 +213,13 @@ class HardKumaraswamy(RectifiedGate):
     has_rsample: ClassVar[bool] = True
     _fields: ClassVar[dict[str, int]] = {"a": 0, "b": 0}
 
-    def __init__(self, a: Array, b: Array, stretch: tuple[float, float] = (-0.1, 1.1)) -> None:
+    def __init__(self, a: ArrayT, b: ArrayT, stretch: tuple[float, float] = (-0.1, 1.1)) -> None:
         self.a = a
         self.b = b
         self.stretch = _check_stretch(stretch)
         self._kuma()  # validates a and b
 
-    def _kuma(self) -> Kumaraswamy:
+    def _kuma(self) -> Kumaraswamy[ArrayT]:
         return Kumaraswamy(self.a, self.b, validate_args=False)
 
     def rsample(
@@ -228,7 +228,7 @@ class HardKumaraswamy(RectifiedGate):
         *,
         rng: object = None,
         noise: Array | None = None,
-    ) -> Array:
+    ) -> ArrayT:
         """Reparameterised gates; ``noise`` (uniform in (0, 1)) may replace ``rng``."""
         lo, hi = self.stretch
         k = self._kuma().rsample(sample_shape, rng=rng, noise=noise)
@@ -245,13 +245,13 @@ class HardKumaraswamy(RectifiedGate):
         return log_p0, log_p1
 
     @property
-    def expected_l0(self) -> Array:
+    def expected_l0(self) -> ArrayT:
         r""":math:`P(h \neq 0) = (1 - x_0^a)^b`, :math:`x_0 = -l / (r - l)`."""
         xp = self.xp
         lo, hi = self.stretch
         return xp.exp(self.b * _log1mexp(xp, self.a * math.log(-lo / (hi - lo))))
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         """Log point mass at exactly 0 or 1, log continuous density inside (0, 1)."""
         xp = self.xp
         lo, hi = self.stretch

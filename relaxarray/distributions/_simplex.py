@@ -20,7 +20,7 @@ import math
 from typing import Any, ClassVar
 
 from relaxarray._gates import _float_param, _resolve_noise
-from relaxarray._lib._typing import Array
+from relaxarray._lib._typing import Array, ArrayT
 from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
 from relaxarray._relaxations import _softmax
 from relaxarray.distributions import constraints
@@ -33,7 +33,7 @@ __all__ = ["Dirichlet", "InvertibleGaussian", "LogisticNormal"]
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-class LogisticNormal(Distribution):
+class LogisticNormal(Distribution[ArrayT]):
     r"""Logistic-normal distribution on the simplex: :math:`x = \operatorname{softmax}([w, 0])`,
     :math:`w \sim \mathcal N(\text{loc}, \operatorname{diag}(\text{scale}^2))`.
 
@@ -52,7 +52,7 @@ class LogisticNormal(Distribution):
     has_rsample: ClassVar[bool] = True
     _fields: ClassVar[dict[str, int]] = {"loc": 1, "scale": 1}
 
-    def __init__(self, loc: Array, scale: Array, *, validate_args: bool | None = None) -> None:
+    def __init__(self, loc: ArrayT, scale: ArrayT, *, validate_args: bool | None = None) -> None:
         self._validate_args = resolve_validate(validate_args)
         xp, adapter = namespace_and_adapter(loc, scale)
         self.loc = as_float_array(loc, "loc", xp)
@@ -82,7 +82,7 @@ class LogisticNormal(Distribution):
         *,
         rng: object = None,
         noise: Array | None = None,
-    ) -> Array:
+    ) -> ArrayT:
         """Samples on the simplex (last axis K); ``noise`` (standard normal, last axis
         K - 1) may replace ``rng``."""
         xp, adapter = namespace_and_adapter(self.loc, self.scale, noise)
@@ -96,7 +96,7 @@ class LogisticNormal(Distribution):
     def support(self) -> Constraint:
         return constraints.simplex
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         r"""Change-of-variables log density of a point ``value`` of the simplex; entries
         that are exactly 0 are clipped to the dtype's smallest normal number first."""
         self._validate_sample(value)
@@ -111,7 +111,7 @@ class LogisticNormal(Distribution):
         return log_n - xp.sum(log_x, axis=-1)
 
 
-class InvertibleGaussian(LogisticNormal):
+class InvertibleGaussian(LogisticNormal[ArrayT]):
     r"""Invertible Gaussian reparameterisation (Potapczynski et al. 2020).
 
     :math:`z \sim \mathcal N(\text{loc}, \operatorname{diag}(\text{scale}^2))` in
@@ -150,8 +150,8 @@ class InvertibleGaussian(LogisticNormal):
 
     def __init__(
         self,
-        loc: Array,
-        scale: Array,
+        loc: ArrayT,
+        scale: ArrayT,
         temperature: Any = 1.0,
         delta: float = 1.0,
         *,
@@ -176,7 +176,7 @@ class InvertibleGaussian(LogisticNormal):
 
 
 @register_kl(LogisticNormal, LogisticNormal)
-def _kl_logistic_normal(p: LogisticNormal, q: LogisticNormal) -> Array:
+def _kl_logistic_normal(p: LogisticNormal[Array], q: LogisticNormal[Array]) -> Array:
     xp = p.xp
     mp, sp, mq, sq = p._w_loc(), p._w_scale(), q._w_loc(), q._w_scale()
     r = sp / sq
@@ -184,7 +184,7 @@ def _kl_logistic_normal(p: LogisticNormal, q: LogisticNormal) -> Array:
     return xp.sum(0.5 * (r * r + d * d - 1.0) - xp.log(r), axis=-1)
 
 
-class Dirichlet(Distribution):
+class Dirichlet(Distribution[ArrayT]):
     r"""Dirichlet distribution with concentrations :math:`\alpha > 0` (last axis :math:`K`).
 
     .. math::
@@ -214,7 +214,7 @@ class Dirichlet(Distribution):
     has_rsample: ClassVar[bool] = True
     _fields: ClassVar[dict[str, int]] = {"concentration": 1}
 
-    def __init__(self, concentration: Array, *, validate_args: bool | None = None) -> None:
+    def __init__(self, concentration: ArrayT, *, validate_args: bool | None = None) -> None:
         self._validate_args = resolve_validate(validate_args)
         xp, adapter = namespace_and_adapter(concentration)
         self.concentration = as_float_array(concentration, "concentration", xp)
@@ -228,7 +228,7 @@ class Dirichlet(Distribution):
         *,
         rng: object = None,
         noise: Array | None = None,
-    ) -> Array:
+    ) -> ArrayT:
         """Samples on the simplex; ``noise`` (Gamma(alpha, 1) draws) may replace ``rng``."""
         xp, adapter = namespace_and_adapter(self.concentration, noise)
         if noise is not None and rng is not None:
@@ -249,7 +249,7 @@ class Dirichlet(Distribution):
     def support(self) -> Constraint:
         return constraints.simplex
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         r"""Log density; :math:`(\alpha_k - 1)\log x_k` is 0 where :math:`\alpha_k = 1`
         and :math:`x_k = 0` (no ``0 * log 0`` NaN), as in ``scipy.stats.dirichlet``."""
         self._validate_sample(value)
@@ -261,17 +261,17 @@ class Dirichlet(Distribution):
         return norm + xp.sum(xp.where(zero_term, 0.0, (a - 1.0) * log_x), axis=-1)
 
     @property
-    def mean(self) -> Array:
+    def mean(self) -> ArrayT:
         a = self.concentration
         return a / self.xp.sum(a, axis=-1, keepdims=True)
 
     @property
-    def variance(self) -> Array:
+    def variance(self) -> ArrayT:
         a = self.concentration
         a0 = self.xp.sum(a, axis=-1, keepdims=True)
         return a * (a0 - a) / (a0 * a0 * (a0 + 1.0))
 
-    def entropy(self) -> Array:
+    def entropy(self) -> ArrayT:
         xp, lg, dg = self.xp, self.adapter.lgamma, self.adapter.digamma
         a = self.concentration
         k = a.shape[-1]
@@ -281,7 +281,7 @@ class Dirichlet(Distribution):
 
 
 @register_kl(Dirichlet, Dirichlet)
-def _kl_dirichlet(p: Dirichlet, q: Dirichlet) -> Array:
+def _kl_dirichlet(p: Dirichlet[Array], q: Dirichlet[Array]) -> Array:
     xp, lg, dg = p.xp, p.adapter.lgamma, p.adapter.digamma
     a, b = p.concentration, q.concentration
     a0 = xp.sum(a, axis=-1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from relaxarray._gates import _float_param
-from relaxarray._lib._typing import Array
+from relaxarray._lib._typing import Array, ArrayT
 from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
 from relaxarray._subset import _check_k, _ordered_top_k, _plackett_luce_log_prob, gumbel_top_k
 from relaxarray.distributions._base import Distribution
@@ -13,7 +13,7 @@ from relaxarray.distributions._base import Distribution
 __all__ = ["GumbelTopK"]
 
 
-class GumbelTopK(Distribution):
+class GumbelTopK(Distribution[ArrayT]):
     r"""Ordered samples of :math:`k` items without replacement (Gumbel-top-k).
 
     ``sample`` returns the indices :math:`(i_1, \dots, i_k)` of the :math:`k` largest
@@ -52,7 +52,7 @@ class GumbelTopK(Distribution):
     has_rsample: ClassVar[bool] = True
     _fields: ClassVar[dict[str, int]] = {"logits": 1}
 
-    def __init__(self, logits: Array, k: int, temperature: Any = 1.0) -> None:
+    def __init__(self, logits: ArrayT, k: int, temperature: Any = 1.0) -> None:
         xp, adapter = namespace_and_adapter(logits, temperature)
         self.logits = as_float_array(logits, "logits", xp)
         if logits.ndim == 0:
@@ -68,18 +68,18 @@ class GumbelTopK(Distribution):
         xp = self.xp
         return -xp.log(-xp.log(u))
 
-    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         """Ordered indices of shape ``sample_shape + batch_shape + (k,)`` (no gradient)."""
         xp = self.xp
         keys = self.adapter.stop_gradient(self.logits) + self._gumbel(sample_shape, rng)
         return _ordered_top_k(xp, keys, self.k)
 
-    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> Array:
+    def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         """Relaxed k-hot vectors of shape ``sample_shape + batch_shape + (K,)``."""
         g = self._gumbel(sample_shape, rng)
         return gumbel_top_k(self.logits, self.k, temperature=self.temperature, noise=g)
 
-    def log_prob(self, value: Array) -> Array:
+    def log_prob(self, value: Array) -> ArrayT:
         """Plackett-Luce log probability of ordered indices ``value`` (last axis of size k)."""
         if value.shape[-1] != self.k:
             raise ValueError(f"value must have k={self.k} indices on its last axis")

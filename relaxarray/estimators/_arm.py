@@ -22,7 +22,7 @@ is never larger. The value returned is :math:`\frac1S\sum_s \tfrac12(f(b_s) + f(
 from __future__ import annotations
 
 from relaxarray._bernoulli import _bernoulli_threshold
-from relaxarray._lib._typing import Array
+from relaxarray._lib._typing import Array, ArrayT
 from relaxarray.estimators._common import (
     EstimatorResult,
     Objective,
@@ -64,7 +64,7 @@ def _coefficients(p: Prepared, b: Array, bt: Array, fb: Array, fbt: Array, dis: 
 
 
 def _explicit(f: Objective, logits: Array, num_samples: int, rng: object,
-              noise: Array | None, dis: bool) -> EstimatorResult:
+              noise: Array | None, dis: bool) -> EstimatorResult[Array]:
     p, b, bt, fb, fbt = _pairs(f, logits, num_samples, rng, noise)
     g = _coefficients(p, b, bt, fb, fbt, dis)
     return EstimatorResult(p.xp.mean(0.5 * (fb + fbt), axis=0), p.xp.mean(g, axis=0))
@@ -96,8 +96,8 @@ _PARAMS = r"""
 
 
 @fill_doc(PARAMS=_PARAMS)
-def arm(f: Objective, logits: Array, /, *, num_samples: int = 1, rng: object = None,
-        noise: Array | None = None) -> Array:
+def arm(f: Objective, logits: ArrayT, /, *, num_samples: int = 1, rng: object = None,
+        noise: Array | None = None) -> ArrayT:
     r"""ARM surrogate (Yin & Zhou 2019): value the antithetic mean of ``f``, gradient
     :math:`\frac1S\sum_s (f(\tilde b_s) - f(b_s))(u_s - \frac12)` for the logits (plus the
     pathwise gradient of ``f``'s own parameters, averaged over both samples).
@@ -115,8 +115,8 @@ def arm(f: Objective, logits: Array, /, *, num_samples: int = 1, rng: object = N
 
 
 @fill_doc(PARAMS=_PARAMS)
-def arm_grad(f: Objective, logits: Array, /, *, num_samples: int = 1, rng: object = None,
-             noise: Array | None = None) -> EstimatorResult:
+def arm_grad(f: Objective, logits: ArrayT, /, *, num_samples: int = 1, rng: object = None,
+             noise: Array | None = None) -> EstimatorResult[ArrayT]:
     r"""ARM, explicit form (every backend); ``grad`` equals :func:`arm`'s gradient for
     the same noise.
 
@@ -134,8 +134,8 @@ def arm_grad(f: Objective, logits: Array, /, *, num_samples: int = 1, rng: objec
 
 
 @fill_doc(PARAMS=_PARAMS)
-def disarm(f: Objective, logits: Array, /, *, num_samples: int = 1, rng: object = None,
-           noise: Array | None = None) -> Array:
+def disarm(f: Objective, logits: ArrayT, /, *, num_samples: int = 1, rng: object = None,
+           noise: Array | None = None) -> ArrayT:
     r"""DisARM surrogate (Dong et al. 2020): value the antithetic mean of ``f``, gradient
     :math:`\frac1S\sum_s \frac12(f(b_s) - f(\tilde b_s))(-1)^{\tilde b_s}
     \mathbb{1}[b_s \ne \tilde b_s]\sigma(|\theta|)` for the logits.
@@ -153,8 +153,8 @@ def disarm(f: Objective, logits: Array, /, *, num_samples: int = 1, rng: object 
 
 
 @fill_doc(PARAMS=_PARAMS)
-def disarm_grad(f: Objective, logits: Array, /, *, num_samples: int = 1, rng: object = None,
-                noise: Array | None = None) -> EstimatorResult:
+def disarm_grad(f: Objective, logits: ArrayT, /, *, num_samples: int = 1, rng: object = None,
+                noise: Array | None = None) -> EstimatorResult[ArrayT]:
     r"""DisARM, explicit form (every backend); ``grad`` equals :func:`disarm`'s gradient
     for the same noise.
 

@@ -37,10 +37,10 @@ take it as ``noise=``, and agree sample by sample given the same noise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
 from relaxarray._bernoulli import _bernoulli_threshold
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
 from relaxarray._relaxations import _one_hot_of_argmax
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid_precise
@@ -60,7 +60,7 @@ Objective = Callable[[Array], Array]
 DISTRIBUTIONS = ("bernoulli", "categorical")
 
 
-class EstimatorResult(NamedTuple):
+class EstimatorResult(NamedTuple, Generic[ArrayT]):
     """What an explicit-form estimator returns.
 
     Attributes
@@ -71,14 +71,15 @@ class EstimatorResult(NamedTuple):
         Gradient estimate with respect to the logits, shape ``logits.shape``.
     """
 
-    value: Array
-    grad: Array
+    value: ArrayT
+    grad: ArrayT
 
 
-EstimatorResult.value.__doc__ = "Monte Carlo estimate of E[f], shape ``B``."
-EstimatorResult.grad.__doc__ = (
-    "Gradient estimate with respect to the logits, shape ``logits.shape``."
-)
+for _field, _doc in {
+    "value": "Monte Carlo estimate of E[f], shape ``B``.",
+    "grad": "Gradient estimate with respect to the logits, shape ``logits.shape``.",
+}.items():
+    getattr(EstimatorResult, _field).__doc__ = _doc
 
 
 class EMABaseline(NamedTuple):
@@ -131,13 +132,17 @@ def update_ema(state: EMABaseline, value: Array, /) -> EMABaseline:
     return EMABaseline(state.decay * state.value + (1 - state.decay) * v, state.decay)
 
 
-F = Any
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def fill_doc(**parts: str) -> Callable[[F], F]:
-    """Decorator replacing ``@NAME@`` markers in a docstring by shared text."""
+def fill_doc(**parts: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator replacing ``@NAME@`` markers in a docstring by shared text.
 
-    def deco(fn: F) -> F:
+    It returns the function itself, so type checkers keep its signature.
+    """
+
+    def deco(fn: Callable[P, R]) -> Callable[P, R]:
         doc = fn.__doc__ or ""
         for key, text in parts.items():
             doc = doc.replace(f"@{key}@", text.strip("\n"))
@@ -155,7 +160,7 @@ def sigmoid(xp: Namespace, x: Array) -> Array:
     return sigmoid_precise(xp, x)
 
 
-def bernoulli_from_uniform(u: Array, logits: Array, /) -> Array:
+def bernoulli_from_uniform(u: ArrayT, logits: ArrayT, /) -> ArrayT:
     r"""Bernoulli sample :math:`b = \mathbb{1}[u < \sigma(\theta)]` from uniform noise.
 
     Computed by the library's one threshold kernel (exact in both tails). The result
@@ -172,7 +177,7 @@ def bernoulli_from_uniform(u: Array, logits: Array, /) -> Array:
     return xp.astype(_bernoulli_threshold(xp, u, logits), logits.dtype)
 
 
-def categorical_from_uniform(u: Array, logits: Array, /, *, axis: int = -1) -> Array:
+def categorical_from_uniform(u: ArrayT, logits: ArrayT, /, *, axis: int = -1) -> ArrayT:
     r"""One-hot categorical sample by the Gumbel-max trick from uniform noise.
 
     :math:`k = \arg\max_j\, \theta_j - \log(-\log u_j)`, returned one-hot along ``axis``

@@ -19,33 +19,73 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from relaxarray._bernoulli import relaxed_bernoulli
 from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import as_float_array, check_axis, device, namespace_and_adapter
 from relaxarray._sampling import log_sigmoid, sigmoid_precise
 from relaxarray.estimators._arm import arm, arm_grad, disarm, disarm_grad
+from relaxarray.estimators._rebar import rebar
 from relaxarray.estimators._score import reinforce, reinforce_grad
-from relaxarray.estimators._st import st_bernoulli, st_categorical
+from relaxarray.estimators._st import (
+    gumbel_rao,
+    reinmax,
+    st_bernoulli,
+    st_categorical,
+    st_gumbel_softmax,
+)
 
 __all__ = ["Comparison", "EstimatorStats", "compare"]
 
 MAX_STATES = 1 << 16
 # name -> (explicit form or None, surrogate form); each takes (f, logits, kw) with kw
-# holding distribution/axis/rng, and the explicit form returns the gradient
-Spec = tuple[Callable[..., Array] | None, Callable[..., Array], Callable[[int], int]]
+# holding distribution/axis/rng/num_samples and the estimator's own options, and the
+# explicit form returns the gradient
+Spec = tuple[Callable[..., Array] | None, Callable[..., Array]]
+
+
+def _mean_f(f: Callable[[Array], Array], b: Array) -> Array:
+    return namespace_and_adapter(b)[0].mean(f(b), axis=0)
 
 
 def _st_surrogate(f: Callable[[Array], Array], logits: Array, **kw: Any) -> Array:
-    xp = namespace_and_adapter(logits)[0]
+    n = kw.pop("num_samples")
     if kw.pop("distribution") == "categorical":
-        b = st_categorical(logits, num_samples=kw.pop("num_samples"), **kw)
-    else:
+        return _mean_f(f, st_categorical(logits, sample_shape=n, **kw))
+    kw.pop("axis")
+    return _mean_f(f, st_bernoulli(logits, sample_shape=n, **kw))
+
+
+def _st_gumbel_softmax(f: Callable[[Array], Array], logits: Array, **kw: Any) -> Array:
+    n = kw.pop("num_samples")
+    if kw.pop("distribution") == "categorical":
+        return _mean_f(f, st_gumbel_softmax(logits, sample_shape=n, **kw))
+    kw.pop("axis")
+    return _mean_f(f, relaxed_bernoulli(logits, hard=True, sample_shape=n, **kw))
+
+
+def _two_class(fn: Callable[..., Array]) -> Callable[..., Array]:
+    """A categorical straight-through estimator, also on Bernoulli logits: Bernoulli(
+    sigmoid(t)) is the categorical over {0, 1} with logits [0, t]; f sees category 1."""
+
+    def g(f: Callable[[Array], Array], logits: Array, **kw: Any) -> Array:
+        n = kw.pop("num_samples")
+        if kw.pop("distribution") == "categorical":
+            return _mean_f(f, fn(logits, sample_shape=n, **kw))
         kw.pop("axis")
-        b = st_bernoulli(logits, num_samples=kw.pop("num_samples"), **kw)
-    return xp.mean(f(b), axis=0)
+        xp = namespace_and_adapter(logits)[0]
+        z = xp.stack([xp.zeros_like(logits), logits], axis=-1)
+        return _mean_f(f, fn(z, sample_shape=n, **kw)[..., 1])
+
+    return g
+
+
+def _rebar(f: Callable[[Array], Array], logits: Array, **kw: Any) -> Array:
+    # three evaluations of f per sample (the discrete and the two relaxed samples)
+    return rebar(f, logits, **{**kw, "num_samples": max(1, kw["num_samples"] // 3)})
 
 
 def _bern_only(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,16 +100,19 @@ def _bern_only(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 ESTIMATORS: dict[str, Spec] = {
     "reinforce": (lambda f, t, **kw: reinforce_grad(f, t, **kw).grad,
-                  lambda f, t, **kw: reinforce(f, t, **kw), lambda n: n),
+                  lambda f, t, **kw: reinforce(f, t, **kw)),
     "rloo": (lambda f, t, **kw: reinforce_grad(f, t, baseline="rloo", **kw).grad,
-             lambda f, t, **kw: reinforce(f, t, baseline="rloo", **kw), lambda n: n),
-    "arm": (lambda f, t, **kw: _bern_only(arm_grad)(f, t, **kw).grad, _bern_only(arm),
-            lambda n: 2 * max(1, n // 2)),
+             lambda f, t, **kw: reinforce(f, t, baseline="rloo", **kw)),
+    "arm": (lambda f, t, **kw: _bern_only(arm_grad)(f, t, **kw).grad, _bern_only(arm)),
     "disarm": (lambda f, t, **kw: _bern_only(disarm_grad)(f, t, **kw).grad,
-               _bern_only(disarm), lambda n: 2 * max(1, n // 2)),
-    "straight_through": (None, _st_surrogate, lambda n: n),
+               _bern_only(disarm)),
+    "straight_through": (None, _st_surrogate),
+    "st_gumbel_softmax": (None, _st_gumbel_softmax),
+    "gumbel_rao": (None, _two_class(gumbel_rao)),
+    "reinmax": (None, _two_class(reinmax)),
+    "rebar": (None, _rebar),
 }
-UNBIASED = frozenset({"reinforce", "rloo", "arm", "disarm"})
+UNBIASED = frozenset({"reinforce", "rloo", "arm", "disarm", "rebar"})
 
 
 @dataclass(frozen=True)
@@ -208,12 +251,26 @@ def exact_gradient(
     return xp.sum(p * v), xp.sum(w * score, axis=0)
 
 
+def _spec(entry: str | tuple[str, Mapping[str, Any]]) -> tuple[str, str, dict[str, Any]]:
+    """``(row label, estimator name, options)`` of an entry of ``estimators``."""
+    if isinstance(entry, str):
+        return entry, entry, {}
+    name, options = entry
+    reserved = {"distribution", "axis", "rng", "num_samples", "noise"} & set(options)
+    if reserved:
+        raise ValueError(f"options of {name!r} may not set {sorted(reserved)}: compare sets them")
+    text = ", ".join(f"{k}={v!r}" for k, v in options.items())
+    return f"{name}({text})", name, dict(options)
+
+
 def compare(
     f: Callable[[Array], Array],
     logits: Array,
     /,
     *,
-    estimators: Sequence[str] = ("reinforce", "rloo", "arm", "disarm", "straight_through"),
+    estimators: Sequence[str | tuple[str, Mapping[str, Any]]] = (
+        "reinforce", "rloo", "arm", "disarm", "straight_through"
+    ),
     num_estimates: int = 1000,
     num_samples: int = 2,
     distribution: str = "bernoulli",
@@ -238,13 +295,21 @@ def compare(
         The objective.
     logits : array
         Logits of the Bernoulli variables or of the categorical variables (``axis``).
-    estimators : sequence of str
-        Among ``"reinforce"``, ``"rloo"``, ``"arm"``, ``"disarm"`` (Bernoulli only) and
-        ``"straight_through"`` (biased; needs autodiff).
+    estimators : sequence of str or (str, dict)
+        Among ``"reinforce"``, ``"rloo"``, ``"arm"``, ``"disarm"`` (Bernoulli only), which
+        have explicit forms, and ``"straight_through"``, ``"st_gumbel_softmax"``,
+        ``"gumbel_rao"``, ``"reinmax"`` (biased) and ``"rebar"`` (unbiased), which need
+        autodiff. A pair ``(name, options)`` passes keyword options to the estimator
+        (e.g. ``("straight_through", {"pseudo": "identity"})`` or
+        ``("gumbel_rao", {"temperature": 0.5, "num_rao_samples": 10})``); its row is named
+        ``name(key=value, ...)``. The categorical straight-through estimators run on
+        Bernoulli logits ``t`` as two-class categoricals with logits ``[0, t]``.
     num_estimates : int
         Independent gradient estimates per estimator (at least 2).
     num_samples : int
-        Evaluations of ``f`` per estimate.
+        Evaluations of ``f`` per estimate (ARM and DisARM: ``num_samples // 2``
+        antithetic pairs; REBAR: ``num_samples // 3`` samples, f at three points each,
+        at least one); :attr:`EstimatorStats.f_evals` reports the count.
     distribution : {"bernoulli", "categorical"}
     axis : int
         Category axis for categorical logits.
@@ -274,7 +339,8 @@ def compare(
         raise ValueError(f"num_estimates must be an int >= 2, got {num_estimates!r}")
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 2:
         raise ValueError(f"num_samples must be an int >= 2, got {num_samples!r}")
-    unknown = [e for e in estimators if e not in ESTIMATORS]
+    specs = [_spec(e) for e in estimators]
+    unknown = [name for _, name, _ in specs if name not in ESTIMATORS]
     if unknown:
         raise ValueError(f"unknown estimators {unknown}; choose from {sorted(ESTIMATORS)}")
     if distribution not in ("bernoulli", "categorical"):
@@ -294,10 +360,10 @@ def compare(
 
     exact = exact_gradient(f, logits, distribution=distribution, axis=ax)
     rows, skipped = [], []
-    for name in estimators:
-        explicit, surrogate, _ = ESTIMATORS[name]
+    for label, name, options in specs:
+        explicit, surrogate = ESTIMATORS[name]
         kw: dict[str, Any] = {"distribution": distribution, "axis": ax, "rng": rng,
-                              "num_samples": num_samples}
+                              "num_samples": num_samples, **options}
         counter[0] = 0
         start = time.perf_counter()
         if adapter.differentiable:
@@ -311,14 +377,14 @@ def compare(
             g = explicit(f_rep, th, **kw)
             form = "explicit"
         else:
-            skipped.append(name)
+            skipped.append(label)
             continue
         g = adapter.stop_gradient(g)
         m = xp.mean(g, axis=0)
         var = xp.sum((g - m) ** 2, axis=0) / (R - 1)
         seconds = (time.perf_counter() - start) / R
         bias = None if exact is None else _flat(xp, m - exact[1])
-        rows.append(EstimatorStats(name, form, _flat(xp, m), _flat(xp, xp.sqrt(var / R)),
+        rows.append(EstimatorStats(label, form, _flat(xp, m), _flat(xp, xp.sqrt(var / R)),
                                    _flat(xp, var), counter[0], seconds, bias))
     return Comparison(R, None if exact is None else float(exact[0]),
                       None if exact is None else _flat(xp, exact[1]), tuple(rows),

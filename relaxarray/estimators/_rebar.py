@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
 from relaxarray._relaxations import _logsumexp, _softmax
 from relaxarray._sampling import softplus
@@ -42,8 +42,8 @@ from relaxarray.estimators._st import _sigmoid
 from relaxarray.estimators._st_common import (
     check_temperature,
     conditional_gumbel,
+    count_shape,
     one_hot_of_argmax,
-    sample_shape,
     uniform_noise,
 )
 from relaxarray.random import gumbel_from_uniform as gumbel
@@ -71,7 +71,7 @@ class _Relaxed:
             raise ValueError(
                 f"distribution must be 'bernoulli' or 'categorical', got {distribution!r}"
             )
-        shape = (2, *sample_shape(num_samples), *logits.shape)
+        shape = (2, *count_shape(num_samples), *logits.shape)
         if noise is not None:
             n = noise.shape[1] if noise.ndim >= 2 else 0
             shape = (2, n, *logits.shape)
@@ -147,7 +147,7 @@ def _relax_surrogate(
 
 def relax(
     f: Objective,
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     control: Callable[[Array], Array],
@@ -157,7 +157,7 @@ def relax(
     rng: object = None,
     noise: Array | None = None,
     parameter_gradient: str = "plain",
-) -> Array:
+) -> ArrayT:
     r"""RELAX surrogate (Grathwohl et al. 2018) with the caller's control variate.
 
     Value :math:`\frac1S\sum_s f(b_s)`; gradient with respect to ``logits`` the RELAX
@@ -215,7 +215,7 @@ def relax(
 
 def rebar(
     f: Objective,
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     eta: Any = 1.0,
@@ -226,7 +226,7 @@ def rebar(
     rng: object = None,
     noise: Array | None = None,
     parameter_gradient: str = "plain",
-) -> Array:
+) -> ArrayT:
     r"""REBAR surrogate (Tucker et al. 2017): RELAX with
     :math:`c(z) = \eta\, f(\sigma_\lambda(z))`.
 

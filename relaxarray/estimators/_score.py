@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import namespace_and_adapter
 from relaxarray.backends._base import Adapter
 from relaxarray.estimators._common import (
@@ -83,7 +83,7 @@ def _surrogate(xp: Namespace, adapter: Adapter, values: Array, logp: Array, base
 @fill_doc(BASELINE_DOC=_BASELINE_DOC)
 def reinforce(
     f: Objective,
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     distribution: str = "bernoulli",
@@ -92,7 +92,7 @@ def reinforce(
     axis: int = -1,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""REINFORCE surrogate: value :math:`\frac1S\sum_s f(b_s)`, gradient the score-function
     estimator.
 
@@ -162,7 +162,7 @@ def coefficient_times_score(p: Prepared, coef: Array, b: Array) -> Array:
 @fill_doc(BASELINE_DOC=_BASELINE_DOC)
 def reinforce_grad(
     f: Objective,
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     distribution: str = "bernoulli",
@@ -171,7 +171,7 @@ def reinforce_grad(
     axis: int = -1,
     rng: object = None,
     noise: Array | None = None,
-) -> EstimatorResult:
+) -> EstimatorResult[ArrayT]:
     r"""REINFORCE, explicit form: the gradient estimate with respect to the logits.
 
     .. math::

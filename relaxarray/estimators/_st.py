@@ -9,8 +9,8 @@ whose gradient is a pseudo-gradient.
 - :func:`reinmax`: Liu et al. (2023), second-order (Heun) straight-through.
 - :func:`decoupled_st`: Shah et al. (2024), separate forward and backward temperatures.
 
-Every function draws uniform noise of shape ``sample_shape + logits.shape``
-(``sample_shape = (num_samples,)`` or ``()``) from ``rng``, or takes it as ``noise``;
+Every function draws uniform noise of shape ``sample_shape + logits.shape`` (the
+``sample_shape=`` argument, ``()`` by default) from ``rng``, or takes it as ``noise``;
 categorical samples are Gumbel-max samples
 :math:`D = \mathrm{onehot}(\arg\max(\theta - \log(-\log u)))`. All are biased.
 """
@@ -23,7 +23,7 @@ from typing import Any
 from relaxarray._bernoulli import _st_bernoulli
 from relaxarray._decoupled import _check_decoupled, _decoupled_st
 from relaxarray._gumbel import _st_gumbel_softmax
-from relaxarray._lib._typing import Array, Namespace
+from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import as_float_array, namespace_and_adapter
 from relaxarray._relaxations import _softmax
 from relaxarray._sampling import sigmoid_precise
@@ -34,9 +34,9 @@ from relaxarray.estimators._st_common import (
     conditional_gumbel,
     normalize_axis,
     one_hot_of_argmax,
-    sample_shape,
     uniform_noise,
 )
+from relaxarray.estimators._st_common import sample_shape as lead_shape
 from relaxarray.random import gumbel_from_uniform as gumbel
 
 __all__ = [
@@ -49,21 +49,23 @@ __all__ = [
     "st_gumbel_softmax",
 ]
 
-_NOISE_DOC = """    num_samples : int or None
-        ``None``: one sample of ``logits.shape``; an int ``S``: samples ``(S, *logits.shape)``.
+_NOISE_DOC = """    sample_shape : int or tuple of int
+        Leading axes of the draws: samples of shape ``(*sample_shape, *logits.shape)``
+        (``()``: one sample of ``logits.shape``), as in the samplers and distributions.
+    num_samples : int or None
+        Deprecated old name: ``num_samples=S`` is ``sample_shape=(S,)``; it warns.
     rng, noise
         Uniform ``[tiny, 1)`` noise of the sample's shape is drawn from ``rng`` or given as
         ``noise`` (at most one of them)."""
 
 
 def _cat_setup(
-    logits: Array, axis: int, num_samples: int | None, rng: object, noise: Array | None
+    logits: Array, axis: int, lead: tuple[int, ...], rng: object, noise: Array | None
 ) -> tuple[Namespace, Adapter, Array, int, Array, Array]:
     """Return ``(xp, adapter, logits broadcast to the sample, axis, u, D)``."""
     xp, adapter = namespace_and_adapter(logits)
     as_float_array(logits, "logits", xp)
     ax = normalize_axis(logits, axis)
-    lead = sample_shape(num_samples)
     shape = (*lead, *logits.shape)
     u = uniform_noise(xp, adapter, logits, shape, rng, noise)
     th = xp.broadcast_to(logits, shape) if lead else logits
@@ -76,15 +78,16 @@ _sigmoid = sigmoid_precise
 
 
 def st_bernoulli(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     pseudo: str = "sigmoid",
     temperature: Any = 1.0,
+    sample_shape: int | tuple[int, ...] = (),
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Straight-through Bernoulli sample (Bengio et al. 2013).
 
     Value :math:`b = \mathbb{1}[u < \sigma(\theta)]`; gradient that of
@@ -111,7 +114,7 @@ def st_bernoulli(
     if pseudo not in ("sigmoid", "identity"):
         raise ValueError(f"pseudo must be 'sigmoid' or 'identity', got {pseudo!r}")
     check_temperature(temperature, adapter)
-    shape = (*sample_shape(num_samples), *logits.shape)
+    shape = (*lead_shape(sample_shape, num_samples, "st_bernoulli"), *logits.shape)
     u = uniform_noise(xp, adapter, logits, shape, rng, noise)
     th = xp.broadcast_to(logits, shape)
     soft = _sigmoid(xp, th / temperature) if pseudo == "sigmoid" else th
@@ -119,16 +122,17 @@ def st_bernoulli(
 
 
 def st_categorical(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     pseudo: str = "softmax",
     temperature: Any = 1.0,
     axis: int = -1,
+    sample_shape: int | tuple[int, ...] = (),
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Straight-through one-hot categorical sample (Bengio et al. 2013).
 
     Value :math:`D \sim \mathrm{Cat}(\operatorname{softmax}\theta)` (one-hot along
@@ -152,22 +156,24 @@ def st_categorical(
     """
     if pseudo not in ("softmax", "identity"):
         raise ValueError(f"pseudo must be 'softmax' or 'identity', got {pseudo!r}")
-    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, num_samples, rng, noise)
+    lead = lead_shape(sample_shape, num_samples, "st_categorical")
+    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, lead, rng, noise)
     check_temperature(temperature, adapter)
     soft = _softmax(xp, adapter, th / temperature, ax) if pseudo == "softmax" else th
     return straight_through(d, soft)
 
 
 def st_gumbel_softmax(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     temperature: Any = 1.0,
     axis: int = -1,
+    sample_shape: int | tuple[int, ...] = (),
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Straight-through Gumbel-softmax (Jang et al. 2017).
 
     With :math:`G = -\log(-\log u)`: value :math:`D = \mathrm{onehot}(\arg\max(\theta+G))`,
@@ -187,24 +193,26 @@ def st_gumbel_softmax(
     >>> est.st_gumbel_softmax(np.array([0.0, 60.0, 0.0]), temperature=0.5, rng=0)
     array([0., 1., 0.])
     """
-    xp, adapter, th, ax, u, _ = _cat_setup(logits, axis, num_samples, rng, noise)
+    lead = lead_shape(sample_shape, num_samples, "st_gumbel_softmax")
+    xp, adapter, th, ax, u, _ = _cat_setup(logits, axis, lead, rng, noise)
     check_temperature(temperature, adapter)
     return _st_gumbel_softmax(xp, adapter, th + gumbel(xp, u), temperature, ax)
 
 
 def decoupled_st(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     forward_temperature: Any = 1.0,
     backward_temperature: Any = 1.0,
     axis: int = -1,
+    sample_shape: int | tuple[int, ...] = (),
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
     temperature_forward: Any = None,
     temperature_backward: Any = None,
-) -> Array:
+) -> ArrayT:
     r"""Decoupled straight-through Gumbel-softmax (Shah et al. 2024), with uniform noise.
 
     The same kernel as :func:`relaxarray.decoupled_st_gumbel_softmax`: with
@@ -244,7 +252,7 @@ def decoupled_st(
     xp, adapter, tf, tb, ax, _ = _check_decoupled(
         logits, forward_temperature, backward_temperature, axis, noise
     )
-    lead = sample_shape(num_samples)
+    lead = lead_shape(sample_shape, num_samples, "decoupled_st")
     shape = (*lead, *logits.shape)
     for t in (tf, tb):
         if hasattr(t, "shape"):
@@ -254,16 +262,17 @@ def decoupled_st(
 
 
 def gapped_st(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     temperature: Any = 1.0,
     gap: float | str = 1.0,
     axis: int = -1,
+    sample_shape: int | tuple[int, ...] = (),
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Gapped straight-through estimator, GST-1.0 and GST-p (Fan et al. 2022).
 
     Value: the sample :math:`D` (index :math:`d`). Gradient: that of
@@ -307,7 +316,8 @@ def gapped_st(
         isinstance(gap, bool) or not isinstance(gap, (int, float)) or not gap >= 0
     ):
         raise ValueError(f"gap must be a non-negative number or 'p', got {gap!r}")
-    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, num_samples, rng, noise)
+    lead = lead_shape(sample_shape, num_samples, "gapped_st")
+    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, lead, rng, noise)
     check_temperature(temperature, adapter)
     t0 = adapter.stop_gradient(th)
     top = xp.max(t0, axis=ax, keepdims=True)
@@ -325,15 +335,16 @@ def gapped_st(
 
 
 def reinmax(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     temperature: float = 1.0,
     axis: int = -1,
+    sample_shape: int | tuple[int, ...] = (),
     num_samples: int | None = None,
     rng: object = None,
     noise: Array | None = None,
-) -> Array:
+) -> ArrayT:
     r"""ReinMax (Liu et al. 2023): a second-order accurate straight-through estimator.
 
     With :math:`\pi_0 = \operatorname{softmax}(\theta)`, a sample :math:`D\sim\pi_0` and
@@ -370,7 +381,8 @@ def reinmax(
         raise ValueError(
             f"reinmax needs temperature >= 1 (Liu et al. 2023), got {temperature!r}"
         )
-    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, num_samples, rng, noise)
+    lead = lead_shape(sample_shape, num_samples, "reinmax")
+    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, lead, rng, noise)
     sg = adapter.stop_gradient
     pi0 = _softmax(xp, adapter, th, ax)
     pi1 = (_softmax(xp, adapter, th / temperature, ax) + d) / 2
@@ -382,16 +394,17 @@ def reinmax(
 
 
 def gumbel_rao(
-    logits: Array,
+    logits: ArrayT,
     /,
     *,
     temperature: Any = 1.0,
     num_rao_samples: int = 10,
     axis: int = -1,
+    sample_shape: int | tuple[int, ...] = (),
     num_samples: int | None = None,
     rng: object = None,
     noise: tuple[Array, Array] | None = None,
-) -> Array:
+) -> ArrayT:
     r"""Gumbel-Rao: Rao-Blackwellised straight-through Gumbel-softmax (Paulus et al. 2021).
 
     Value: :math:`D = \mathrm{onehot}(\arg\max(\theta + G))`. Gradient: that of
@@ -411,7 +424,10 @@ def gumbel_rao(
     num_rao_samples : int
         ``K``, the number of conditional Gumbel samples.
     axis : int
+    sample_shape : int or tuple of int
+        Leading axes of the draws, as in the samplers (``()``: one sample).
     num_samples : int or None
+        Deprecated old name: ``num_samples=S`` is ``sample_shape=(S,)``; it warns.
     rng, noise
         ``noise`` is a pair ``(u, v)``: ``u`` uniform of the sample's shape (draws
         :math:`D`), ``v`` uniform of shape ``(K, *sample shape)`` (the exponentials
@@ -439,7 +455,8 @@ def gumbel_rao(
             raise TypeError("noise must be a pair (u, v) of uniform arrays for gumbel_rao")
         r1 = r2 = None
         u_noise, v_noise = noise
-    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, num_samples, r1, u_noise)
+    lead = lead_shape(sample_shape, num_samples, "gumbel_rao")
+    xp, adapter, th, ax, _, d = _cat_setup(logits, axis, lead, r1, u_noise)
     check_temperature(temperature, adapter)
     shape = (num_rao_samples, *th.shape)
     v = uniform_noise(xp, adapter, logits, shape, r2, v_noise, "noise[1]")

@@ -7,16 +7,38 @@ categorical REBAR/RELAX.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import check_axis, check_positive
 from relaxarray._relaxations import _logsumexp, _one_hot_of_argmax
 from relaxarray._sampling import get_noise
-from relaxarray.backends._base import Adapter
+from relaxarray.backends._base import Adapter, shape_tuple
 
 
-def sample_shape(num_samples: int | None) -> tuple[int, ...]:
+def sample_shape(
+    shape: int | tuple[int, ...], num_samples: int | None, fn: str
+) -> tuple[int, ...]:
+    """The leading sample axes of ``fn``'s draws from ``sample_shape=`` or, deprecated,
+    ``num_samples=`` (an int ``S`` is ``sample_shape=(S,)``)."""
+    if num_samples is None:
+        return shape_tuple(shape)
+    warnings.warn(
+        f"{fn}(num_samples=...) is deprecated and will be removed in the next release: "
+        f"use sample_shape={num_samples!r}. relaxarray spells the shape of the draws a "
+        "function returns sample_shape (as torch.distributions and NumPyro do) and "
+        "keeps num_samples for the evaluations of f an estimator averages",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if shape != ():
+        raise TypeError(f"{fn}: pass sample_shape= only (num_samples= is its old name)")
+    return count_shape(num_samples)
+
+
+def count_shape(num_samples: int | None) -> tuple[int, ...]:
+    """``(num_samples,)`` for an int count >= 1, ``()`` for None."""
     if num_samples is None:
         return ()
     if isinstance(num_samples, bool) or not isinstance(num_samples, int):

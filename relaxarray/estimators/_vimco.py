@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from relaxarray._lib._typing import Array
+from relaxarray._lib._typing import Array, ArrayT
 from relaxarray._relaxations import _logsumexp
 from relaxarray.estimators._common import (
     EstimatorResult,
@@ -79,9 +79,9 @@ _PARAMS = r"""
 
 
 @fill_doc(PARAMS=_PARAMS)
-def vimco(f: Objective, logits: Array, /, *, distribution: str = "bernoulli",
+def vimco(f: Objective, logits: ArrayT, /, *, distribution: str = "bernoulli",
           num_samples: int = 2, axis: int = -1, rng: object = None,
-          noise: Array | None = None) -> Array:
+          noise: Array | None = None) -> ArrayT:
     r"""VIMCO surrogate: value :math:`\hat{\mathcal L} = \log\frac1S\sum_s e^{w_s}`,
     gradient the VIMCO estimator of :math:`\nabla\mathbb E[\hat{\mathcal L}]`, including
     the pathwise term :math:`\sum_s \tilde w_s \nabla w_s` for ``f``'s own parameters.
@@ -108,9 +108,9 @@ def vimco(f: Objective, logits: Array, /, *, distribution: str = "bernoulli",
 
 
 @fill_doc(PARAMS=_PARAMS)
-def vimco_grad(f: Objective, logits: Array, /, *, distribution: str = "bernoulli",
+def vimco_grad(f: Objective, logits: ArrayT, /, *, distribution: str = "bernoulli",
                num_samples: int = 2, axis: int = -1, rng: object = None,
-               noise: Array | None = None) -> EstimatorResult:
+               noise: Array | None = None) -> EstimatorResult[ArrayT]:
     r"""VIMCO, explicit form: ``value`` :math:`\hat{\mathcal L}` and ``grad``
     :math:`\sum_s(\hat{\mathcal L} - \hat{\mathcal L}_{-s})\, s_\theta(h_s)` with the
     closed-form score.
