@@ -43,6 +43,12 @@ from discrete_vae_jax import evaluate, init_params, step  # noqa: E402
 COLLECTIVES = ("all-reduce", "all-gather", "all-to-all", "collective-permute")
 
 
+def device_bytes(compiled) -> int:
+    """Bytes one device needs for a compiled program (XLA's memory analysis)."""
+    m = compiled.memory_analysis()
+    return int(m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes)
+
+
 def step_time(params, opt, x, key, estimator, lr, repeats=10):
     """Median seconds of one compiled training step."""
     times = []
@@ -75,7 +81,8 @@ def main() -> int:
     # what the compiled step does with the layout
     x0 = jax.device_put(train_np[:batch], rows)
     k0 = jax.random.key(99)
-    hlo = step.lower(params, opt, x0, k0, args.estimator, args.lr).compile().as_text()
+    compiled = step.lower(params, opt, x0, k0, args.estimator, args.lr).compile()
+    hlo = compiled.as_text()
     found = {c: len(re.findall(c + r"(?:-start)?\(", hlo)) for c in COLLECTIVES}
     counts = ", ".join(f"{c} {n}" for c, n in found.items())
     print(f"collectives in the compiled step: {counts}")
@@ -85,6 +92,12 @@ def main() -> int:
           f"dimension of any per-device buffer in the step: {max(batch_dims, default=0)}")
     # the same step on one device
     one = jax.devices()[0]
+    compiled1 = step.lower(jax.device_put(params, one), jax.device_put(opt, one),
+                           jax.device_put(train_np[:batch], one), k0, args.estimator,
+                           args.lr).compile()
+    print(f"per-device memory of the step (arguments + outputs + temporaries): "
+          f"{DEVICES} devices {device_bytes(compiled) / 1024:.0f} KiB, "
+          f"1 device {device_bytes(compiled1) / 1024:.0f} KiB")
     p8, _ = step(params, opt, x0, k0, args.estimator, args.lr)
     p1, _ = step(jax.device_put(params, one), jax.device_put(opt, one),
                  jax.device_put(train_np[:batch], one), k0, args.estimator, args.lr)
