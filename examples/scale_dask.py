@@ -7,7 +7,8 @@ gets its own estimate; dask computes them on a LocalCluster in blocks of ``--chu
 mean and variance come back as two numbers. Memory per worker stays proportional to the
 block, not to N.
 
-Run:  python examples/scale_dask.py --n 100000000     (the figures in docs/guide/scaling.md)
+Run:  python examples/scale_dask.py --n 1000000000    (a study of 1e9 estimates)
+      python examples/scale_dask.py --n 100000000     (the figures in docs/guide/scaling.md)
       python examples/scale_dask.py --quick            (CI: N = 2e6)
 """
 

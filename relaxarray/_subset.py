@@ -21,7 +21,7 @@ from relaxarray._namespace import (
     device,
     namespace_and_adapter,
 )
-from relaxarray._relaxations import _softmax
+from relaxarray._relaxations import _one_hot_of_argmax, _softmax
 from relaxarray._straight_through import straight_through
 from relaxarray.backends._base import Adapter
 
@@ -57,16 +57,14 @@ def _log1m_softmax(xp: Namespace, adapter: Adapter, z: Array, axis: int) -> Arra
     floor, no :math:`\log 0`)."""
     z0 = adapter.stop_gradient(z)
     m = xp.max(z0, axis=axis, keepdims=True)
-    idx = xp.argmax(z0, axis=axis, keepdims=True)
-    pos = xp.arange(z.shape[axis], device=device(z))
-    pos = xp.reshape(pos, tuple(-1 if a == axis % z.ndim else 1 for a in range(z.ndim)))
-    is_top = pos == idx
+    # the first maximum, built from z itself so that it keeps z's layout (no arange)
+    is_top = _one_hot_of_argmax(xp, z0, axis, xp.bool)
     e = xp.exp(z - m)
     total = xp.sum(e, axis=axis, keepdims=True)
     log_total = xp.log(total) + m
     # double where: the maximum's entry (where total - e may be 0) never meets the log
     rest = xp.log(xp.where(is_top, xp.ones_like(e), total - e)) + m
-    others = xp.where(is_top, xp.asarray(-math.inf, dtype=z.dtype, device=device(z)), z)
+    others = xp.where(is_top, xp.full_like(z, -math.inf), z)
     m2 = adapter.stop_gradient(xp.max(others, axis=axis, keepdims=True))
     m2 = xp.where(xp.isfinite(m2), m2, xp.zeros_like(m2))
     e2 = xp.where(is_top, xp.zeros_like(z), xp.exp(xp.where(is_top, m2, z) - m2))

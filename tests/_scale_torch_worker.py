@@ -80,9 +80,10 @@ def check_dtensor(rank: int) -> dict[str, int]:
     return {"dtensor": n}
 
 
-def ddp_train(rank: int, steps: int = 3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def ddp_train(rank: int, steps: int = 3) -> tuple[torch.Tensor, ...]:
     """A tiny DDP loop with Gumbel-softmax noise per rank; returns (params, ddp grad of
-    the first step, this rank's local gradient of the first step)."""
+    the first step, this rank's local gradient of the first step, this rank's first
+    sample for the same inputs on every rank)."""
     from torch.nn.parallel import DistributedDataParallel as DDP
 
     import relaxarray as rx
@@ -98,6 +99,10 @@ def ddp_train(rank: int, steps: int = 3) -> tuple[torch.Tensor, torch.Tensor, to
     target = torch.linspace(0, 1, K, dtype=torch.float64)
     key = random.fold_in(random.portable(9), rank)  # each rank its own stream
     first_ddp = first_local = None
+    # the same logits on every rank: samples differ only if the ranks' noise differs
+    probe = rx.gumbel_softmax(
+        torch.zeros(4, K, dtype=torch.float64), rng=random.fold_in(key, 0)
+    ).detach()
     for step in range(steps):
         k = random.fold_in(key, step)
 
@@ -114,16 +119,18 @@ def ddp_train(rank: int, steps: int = 3) -> tuple[torch.Tensor, torch.Tensor, to
             first_ddp = model.weight.grad.detach().clone()
         opt.step()
     params = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
-    return params, first_ddp, first_local
+    return params, first_ddp, first_local, probe
 
 
 def check_ddp(rank: int) -> dict[str, int]:
-    params, g_ddp, g_local = ddp_train(rank)
+    params, g_ddp, g_local, probe = ddp_train(rank)
     gathered = [torch.empty_like(g_local) for _ in range(WORLD)]
     dist.all_gather(gathered, g_local)
     mean = sum(gathered) / WORLD
     assert torch.equal(g_ddp, mean), f"ddp: gradient {float((g_ddp - mean).abs().max())} off"
-    assert not torch.equal(gathered[0], gathered[1]), "ddp: ranks drew the same noise"
+    probes = [torch.empty_like(probe) for _ in range(WORLD)]
+    dist.all_gather(probes, probe)
+    assert not torch.equal(probes[0], probes[1]), "ddp: ranks drew the same noise"
     again = ddp_train(rank)[0]
     assert torch.equal(params, again), "ddp: a rerun is not bitwise identical"
     return {"ddp": 1}

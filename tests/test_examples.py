@@ -37,7 +37,8 @@ def run_example(name: str, *args: str) -> str:
 def test_every_example_has_a_test() -> None:
     tested = {"temperature_and_reparameterisation.py", "discrete_vae_torch.py",
               "discrete_vae_jax.py", "feature_selection.py",
-              "scale_dask.py"}  # scale_dask: not run in CI yet (needs dask)
+              "scale_jax_vae.py", "scale_torch_ddp.py",
+              "scale_dask.py"}  # scale_dask: tests/test_scale_dask.py (LocalCluster)
     scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
     assert scripts <= tested | _tested_elsewhere(), (
         f"examples without a test here: {sorted(scripts - tested - _tested_elsewhere())}"
@@ -218,3 +219,49 @@ def test_feature_selection(gate: str, tmp_path: Path) -> None:
     assert kept[-1] < kept[0], out
     data = plot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+# -- scale-out examples (8 simulated JAX devices, 2 gloo ranks) ---------------------------
+
+
+def _held_out(out: str) -> dict[int, float]:
+    return {int(m.group(1)): float(m.group(2))
+            for m in re.finditer(r"epoch (\d+): .*held-out -ELBO (\S+)", out)}
+
+
+@pytest.mark.scale
+@requires_backend("jax")
+def test_scale_jax_vae() -> None:
+    pytest.importorskip("jax")
+    pytest.importorskip("sklearn")
+    out = run_example("scale_jax_vae.py", "--estimator", "disarm")
+    # the data-parallel step: only the gradient all-reduce, nothing gathers the batch
+    m = re.search(r"all-reduce (\d+), all-gather (\d+), all-to-all (\d+), "
+                  r"collective-permute (\d+)", out)
+    assert m is not None, out
+    assert int(m.group(1)) >= 1 and m.groups()[1:] == ("0", "0", "0"), out
+    assert "12 rows per device; largest batch dimension of any per-device buffer in the " \
+           "step: 12" in out, out
+    # one step on 8 devices is the one-device step up to float reassociation in the
+    # all-reduce (a sign flip in Adam's first step would move a parameter by 2 lr = 6e-3)
+    gap = float(re.search(r"largest parameter difference (\S+)", out).group(1))  # type: ignore[union-attr]
+    assert gap < 1e-4, out
+    held_out = _held_out(out)
+    assert sorted(held_out) == list(range(6)), out
+    assert 40 < held_out[0] < 50 and held_out[5] < held_out[0] - 15, out
+
+
+@pytest.mark.scale
+@requires_backend("torch")
+def test_scale_torch_ddp() -> None:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    if not torch.distributed.is_available():
+        pytest.skip("no torch.distributed")
+    out = run_example("scale_torch_ddp.py", "--estimator", "disarm")
+    assert "largest difference 0.00e+00" in out, out  # DDP = mean of the local gradients
+    assert "ranks drew different noise: True" in out, out
+    assert "parameters identical on all ranks after training: True" in out, out
+    held_out = _held_out(out)
+    assert sorted(held_out) == list(range(6)), out
+    assert 40 < held_out[0] < 50 and held_out[5] < held_out[0] - 15, out

@@ -19,11 +19,9 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
-pytestmark = [
-    pytest.mark.scale,
-    pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed"),
-]
+from relaxarray.testing import import_backend, requires_backend
+
+pytestmark = [pytest.mark.scale, requires_backend("torch")]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,6 +33,8 @@ def _free_port() -> int:
 
 
 def test_dtensor_and_ddp_two_gloo_ranks() -> None:
+    if not import_backend("torch").distributed.is_available():
+        pytest.skip("no torch.distributed")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "_scale_torch_worker.py"), str(_free_port())],

@@ -6,9 +6,10 @@ from typing import Any, ClassVar
 
 from relaxarray._gates import _float_param
 from relaxarray._lib._typing import Array, ArrayT
-from relaxarray._namespace import as_float_array, check_positive, device, namespace_and_adapter
+from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
 from relaxarray._subset import _check_k, _ordered_top_k, _plackett_luce_log_prob, gumbel_top_k
 from relaxarray.distributions._base import Distribution
+from relaxarray.random import draw_uniform
 
 __all__ = ["GumbelTopK"]
 
@@ -62,9 +63,7 @@ class GumbelTopK(Distribution[ArrayT]):
         check_positive(self.temperature, "temperature", adapter)
 
     def _gumbel(self, sample_shape: int | tuple[int, ...], rng: object) -> Array:
-        u = self.adapter.uniform(
-            rng, self._extended_shape(sample_shape), self.logits.dtype, device(self.logits)
-        )
+        u = draw_uniform(self.adapter, rng, self._extended_shape(sample_shape), self.logits)
         xp = self.xp
         return -xp.log(-xp.log(u))
 

@@ -24,11 +24,11 @@ from relaxarray._namespace import (
     as_float_array,
     check_noise,
     check_positive,
-    device,
     namespace_and_adapter,
 )
 from relaxarray._relaxations import one_hot_argmax
 from relaxarray.backends._base import Adapter
+from relaxarray.random import draw_normal, draw_uniform
 from relaxarray.random import gumbel_from_uniform as gumbel
 
 __all__ = ["imle", "sum_of_gamma_noise"]
@@ -46,20 +46,18 @@ def _gamma_unit(
     d = (a + 1 if boost else a) - 1.0 / 3.0
     c = 1.0 / (9.0 * d) ** 0.5
     rngs = adapter.split(rng, 3) if rng is not None else [None, None, None]
-    x = adapter.normal(rngs[0], (_MT_ROUNDS, *shape), like.dtype, device(like))
-    u = adapter.uniform(rngs[1], (_MT_ROUNDS, *shape), like.dtype, device(like))
+    x = draw_normal(adapter, rngs[0], (_MT_ROUNDS, *shape), like)
+    u = draw_uniform(adapter, rngs[1], (_MT_ROUNDS, *shape), like)
     v = 1 + c * x
     ok = v > 0
     v3 = xp.where(ok, v, xp.ones_like(v)) ** 3
     accept = ok & (xp.log(u) < 0.5 * x * x + d - d * v3 + d * xp.log(v3))
     cand = d * v3
-    out = xp.full(shape, d, dtype=like.dtype, device=device(like))
-    done = xp.zeros(shape, dtype=xp.bool, device=device(like))
+    out = xp.full_like(cand[0, ...], d)
     for r in range(_MT_ROUNDS - 1, -1, -1):  # first accepted round wins
         out = xp.where(accept[r, ...], cand[r, ...], out)
-        done = done | accept[r, ...]
     if boost:
-        ub = adapter.uniform(rngs[2], shape, like.dtype, device(like))
+        ub = draw_uniform(adapter, rngs[2], shape, like)
         out = out * xp.exp(xp.log(ub) / a)
     return out
 
@@ -88,8 +86,8 @@ def sum_of_gamma_noise(
     import math
 
     rngs = adapter.split(rng, num_terms) if rng is not None else [None] * num_terms
-    total = xp.zeros(shape, dtype=like.dtype, device=device(like))
-    for i in range(1, num_terms + 1):
+    total = _gamma_unit(xp, adapter, rngs[0], shape, 1.0 / k, like) * k
+    for i in range(2, num_terms + 1):
         total = total + _gamma_unit(xp, adapter, rngs[i - 1], shape, 1.0 / k, like) * (k / i)
     return (total - math.log(num_terms)) / k
 
@@ -176,7 +174,7 @@ def imle(
         else:
             r = default_rng if rng is None else rng
             if kind == "gumbel":
-                u = adapter.uniform(r, shape, theta.dtype, device(theta))
+                u = draw_uniform(adapter, r, shape, theta)
                 eps = temperature * gumbel(xp, u)
             elif kind == "sum_of_gamma":
                 assert k is not None
@@ -184,7 +182,7 @@ def imle(
                     r, shape, k=k, like=theta, num_terms=num_terms
                 )
             else:
-                eps = xp.zeros(shape, dtype=theta.dtype, device=device(theta))
+                eps = xp.broadcast_to(xp.zeros_like(theta), shape)
 
         def fwd(th: Array, e: Array) -> tuple[Array, Any]:
             th0 = adapter.stop_gradient(th)
