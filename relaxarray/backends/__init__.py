@@ -35,6 +35,9 @@ __all__ = [
 Predicate = Callable[[Namespace], bool]
 _registry: list[tuple[Predicate, type[Adapter]]] = []
 _cache: dict[int, Adapter] = {}
+#: per-array-type answers of the validation fast path (relaxarray._namespace.float_namespace):
+#: ``(type(x), x.dtype) -> (xp, adapter, wide)``; cleared with the adapter cache
+TYPE_CACHE: dict[tuple[type, Any], tuple[Namespace, Adapter, bool]] = {}
 
 
 def register_adapter(predicate: Predicate, adapter_cls: type[Adapter]) -> None:
@@ -53,6 +56,7 @@ def register_adapter(predicate: Predicate, adapter_cls: type[Adapter]) -> None:
         raise TypeError(f"adapter_cls must be a subclass of Adapter, got {adapter_cls!r}")
     _registry.insert(0, (predicate, adapter_cls))
     _cache.clear()
+    TYPE_CACHE.clear()
 
 
 def _builtin() -> None:
