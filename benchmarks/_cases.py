@@ -201,3 +201,28 @@ def jax_cases(shape: tuple[int, int]) -> tuple[Pairs, Callable[[Any], Any]]:
         go, gn = jax.jit(jax.grad(loss(ours))), jax.jit(jax.grad(loss(native)))
         out[f"{name} fwd+bwd"] = ((lambda f=go: f(x)), (lambda f=gn: f(x)))
     return out, lambda o: o.block_until_ready()
+
+
+def cupy_cases(shape: tuple[int, int]) -> Pairs:
+    """CuPy (GPU): relaxarray against the same formulas written with cupy."""
+    import cupy as cp
+
+    rs = cp.random.default_rng(0)
+    x = rs.standard_normal(shape, dtype=cp.float32)
+    u = cp.maximum(rs.random(shape, dtype=cp.float32), cp.finfo(cp.float32).tiny)
+
+    def softmax_cp(v: Any, t: float) -> Any:
+        z = v / t
+        z = cp.exp(z - z.max(axis=-1, keepdims=True))
+        return z / z.sum(axis=-1, keepdims=True)
+
+    return {
+        "softmax T=0.7": (lambda: rx.softmax(x, temperature=0.7), lambda: softmax_cp(x, 0.7)),
+        "gumbel_softmax (noise=)": (
+            lambda: rx.gumbel_softmax(x, temperature=0.7, noise=u),
+            lambda: softmax_cp(x - cp.log(-cp.log(u)), 0.7)),
+        "gumbel_softmax (rng=None)": (
+            lambda: rx.gumbel_softmax(x, temperature=0.7),
+            lambda: softmax_cp(x - cp.log(-cp.log(cp.maximum(
+                cp.random.random(shape, dtype=cp.float32), 1e-38))), 0.7)),
+    }
