@@ -39,6 +39,13 @@ def _torch() -> Any:
     return _MODULE[0]
 
 
+_COMPILE_RNG = (
+    "rng={kind} cannot be used under torch.compile: dynamo cannot trace creating or "
+    "passing a torch.Generator. Inside a compiled function pass rng=None (torch's global "
+    "generator, seeded by torch.manual_seed; inductor draws with its own Philox stream), "
+    "a portable key (relaxarray.random.portable(seed): the same bits as eager), or noise="
+)
+
 #: ``torch._C._nn.huber_loss`` where this torch has it (the kernel behind F.huber_loss)
 _HUBER: list[Any] = []
 _SOFTPLUS: list[Any] = []
@@ -83,6 +90,32 @@ class Int32LaneOps(Uint32Ops):
 
     def shr(self, x: Array, r: int) -> Array:
         return (x >> r) & ((1 << (32 - r)) - 1)
+
+    def rounds(self, x0: Array, x1: Array, ks: list[Any]) -> tuple[Array, Array]:
+        # fused: in place on the fresh words, one temporary per block (the same bits)
+        torch = _torch()
+        if not all(isinstance(k, int) for k in ks) or torch.compiler.is_compiling() or not (
+            type(x0) is torch.Tensor and type(x1) is torch.Tensor and x0.ndim == 1
+            and x0.shape == x1.shape and x0.is_contiguous() and x1.is_contiguous()
+        ):
+            return super().rounds(x0, x1, ks)
+        plan = [(r, (1 << r) - 1, None if a is None else self._signed(a),
+                 None if b is None else self._signed(b)) for r, a, b in threefry.schedule(ks)]
+        n = x0.shape[0]
+        block = 1 << 20
+        tmp = torch.empty(min(block, n), dtype=x0.dtype, device=x0.device)
+        for start in range(0, n, block):
+            a, b = x0[start : start + block], x1[start : start + block]
+            t = tmp[: a.shape[0]]
+            for r, low, add0, add1 in plan:
+                a.add_(b)
+                torch.bitwise_right_shift(b, 32 - r, out=t)  # arithmetic: mask it
+                t.bitwise_and_(low)
+                b.bitwise_left_shift_(r).bitwise_or_(t).bitwise_xor_(a)
+                if add0 is not None:
+                    a.add_(add0)
+                    b.add_(add1)
+        return x0, x1
 
 
 class TorchAdapter(Adapter):
@@ -152,6 +185,8 @@ class TorchAdapter(Adapter):
             return None
         if rng is None:
             return None  # torch's own default generator: the framework's state, not ours
+        if torch.compiler.is_compiling():
+            raise TypeError(_COMPILE_RNG.format(kind=type(rng).__name__))
         if isinstance(rng, int):
             return torch.Generator(device=device).manual_seed(rng)
         if isinstance(rng, torch.Generator):
@@ -222,6 +257,8 @@ class TorchAdapter(Adapter):
         if kind != "uniform" or type(like) is not torch.Tensor:
             return None
         gen: Any = rng
+        if gen is not None and torch.compiler.is_compiling():
+            return None  # the general path explains what compiles
         if gen is not None and (
             type(gen) is not torch.Generator or gen.device.type != like.device.type
         ):
