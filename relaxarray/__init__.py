@@ -27,7 +27,6 @@ from relaxarray._generalized import (
 )
 from relaxarray._gumbel import gumbel_max, gumbel_softmax
 from relaxarray._laplace_bridge import laplace_bridge, laplace_bridge_inverse
-from relaxarray._namespace import set_device_value_checks
 from relaxarray._relaxations import (
     huber,
     log_softmax,
@@ -78,7 +77,6 @@ __all__ = [
     "one_hot_argmax",
     "random",
     "relaxed_bernoulli",
-    "set_device_value_checks",
     "smooth_l1",
     "soft_argmax",
     "soft_max",

@@ -22,7 +22,6 @@ __all__ = [
     "device",
     "float_namespace",
     "namespace_and_adapter",
-    "set_device_value_checks",
     "values_readable",
 ]
 
@@ -150,45 +149,14 @@ def check_category_axis(x: Array, axis: int, name: str) -> int:
     return ax
 
 
-#: whether values of arrays on an accelerator are read for validation (a debug switch)
-_DEVICE_CHECKS = {"on": False}
-
-
-def set_device_value_checks(enabled: bool) -> bool:
-    """Switch the validation of values of accelerator arrays on or off; returns the
-    previous setting.
-
-    relaxarray checks the values of array arguments (an array ``temperature`` > 0,
-    ``noise`` in its support, finite objective values of an estimator) only where reading
-    them costs no device-to-host round trip: NumPy arrays, array-api-strict, torch tensors
-    on the CPU, JAX arrays on the CPU. On CUDA tensors, CuPy arrays and JAX arrays on a GPU
-    or TPU, reading ``bool(xp.all(...))`` would wait for the device on every call, so those
-    checks are off by default (Python numbers, shapes, dtypes and argument kinds are
-    always checked). ``set_device_value_checks(True)`` turns them on, for debugging; every
-    call then synchronises with the device. Under ``jax.jit``, ``torch.compile`` and on
-    torch's ``meta`` device values are never read (there are none to read).
-
-    Examples
-    --------
-    >>> import relaxarray as rx
-    >>> previous = rx.set_device_value_checks(True)
-    >>> _ = rx.set_device_value_checks(previous)
-    """
-    if not isinstance(enabled, bool):
-        raise TypeError(f"enabled must be a bool, got {type(enabled).__name__}")
-    previous = _DEVICE_CHECKS["on"]
-    _DEVICE_CHECKS["on"] = enabled
-    return previous
-
-
 def values_readable(adapter: Adapter, x: Array) -> bool:
     """Whether validation may read the values of ``x`` now: they are concrete (not traced,
     not ``meta``) and reading them needs no device-to-host round trip
     (:meth:`relaxarray.backends.Adapter.values_on_host`), or device checks are switched on
-    (:func:`set_device_value_checks`)."""
+    (:func:`relaxarray.backends.set_device_value_checks`)."""
     if not adapter.is_concrete(x):
         return False
-    return _DEVICE_CHECKS["on"] or adapter.values_on_host(x)
+    return _backends.DEVICE_CHECKS["on"] or adapter.values_on_host(x)
 
 
 def check_positive(
@@ -199,7 +167,8 @@ def check_positive(
     Python numbers are always checked. Arrays are checked when their values can be read
     without leaving the compiled graph (not under ``jax.jit``, ``torch.compile`` or on
     torch's ``meta`` device) and without a device-to-host round trip (host arrays; on an
-    accelerator only with :func:`set_device_value_checks`); elsewhere the caller is
+    accelerator only with
+    :func:`relaxarray.backends.set_device_value_checks`); elsewhere the caller is
     responsible for valid values.
     """
     if type(value) is float and 0.0 < value < math.inf:  # the common case, first
@@ -242,7 +211,8 @@ def check_noise(noise: Array, kind: str, adapter: Adapter, name: str = "noise") 
     finite). The one check of caller-given base noise for every sampler and estimator.
     It reads values only where they are concrete (not under ``jax.jit``,
     ``torch.compile`` or on torch's ``meta`` device) and on the host (see
-    :func:`set_device_value_checks`): elsewhere the caller is responsible for valid noise.
+    :func:`relaxarray.backends.set_device_value_checks`): elsewhere the caller is
+    responsible for valid noise.
     """
     if kind not in NOISE_SUPPORT:
         raise ValueError(f"unknown noise kind {kind!r}")

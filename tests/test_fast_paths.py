@@ -194,20 +194,20 @@ def test_array_temperature_is_not_read_on_an_accelerator(monkeypatch: pytest.Mon
     rx.relaxed_bernoulli(x, temperature=t, noise=u)
     rx.hard_concrete(x, temperature=t, noise=u)
     # the debug switch reads them (and so synchronises)
-    previous = rx.set_device_value_checks(True)
+    previous = rx.backends.set_device_value_checks(True)
     try:
         with pytest.raises(AssertionError, match="device sync"):
             rx.softmax(x, temperature=t)
         with pytest.raises(ValueError, match="temperature"):
             rx.softmax(x, temperature=-torch.ones(4, 1, dtype=torch.float64))
     finally:
-        rx.set_device_value_checks(previous)
+        rx.backends.set_device_value_checks(previous)
     # on the host (the real CPU) values are read by default
     monkeypatch.setattr(TorchAdapter, "HOST_DEVICE_TYPES", frozenset({"cpu"}))
     with pytest.raises(ValueError, match="temperature"):
         rx.softmax(x, temperature=-torch.ones(4, 1, dtype=torch.float64))
     with pytest.raises(TypeError, match="bool"):
-        rx.set_device_value_checks(1)  # type: ignore[arg-type]
+        rx.backends.set_device_value_checks(1)  # type: ignore[arg-type]
 
 
 def test_no_device_sync_on_cuda() -> None:
