@@ -154,10 +154,28 @@ def numpy_cases(shape: tuple[int, int]) -> Pairs:
         g /= g.sum(axis=-1, keepdims=True)
         return g
 
+    from relaxarray import estimators as est
+
+    def f(b: Any) -> Any:
+        return (b - 0.45) ** 2
+
+    u1 = u[None]
+
+    def reinforce_np(v: Any) -> Any:
+        # the explicit REINFORCE gradient, Bernoulli, one sample: f(b) (b - sigmoid(v))
+        p = np.exp(-np.logaddexp(0.0, -v))
+        b = (u1 < p).astype(v.dtype)
+        g = f(b)
+        b -= p
+        g *= b
+        return g.mean(axis=0)
+
     return {
         "softmax T=0.7": (lambda: rx.softmax(x, temperature=0.7), lambda: softmax_np(x, 0.7)),
         "gumbel_softmax (noise=)": (lambda: rx.gumbel_softmax(x, temperature=0.7, noise=u),
                                     lambda: gumbel_np(x, 0.7)),
+        "estimators.reinforce_grad (noise=)": (
+            lambda: est.reinforce_grad(f, x, noise=u1).grad, lambda: reinforce_np(x)),
     }
 
 

@@ -72,6 +72,18 @@ class NumpyAdapter(Adapter):
             return gen.standard_normal(shape, dtype=np.float32).astype(np_dtype)
         return gen.standard_normal(shape, dtype=np_dtype)
 
+    def softmax(self, x: Array, axis: int) -> Array | None:
+        # the core's formula with one buffer: exp and the division in place
+        import numpy as np
+
+        m = np.max(x, axis=axis, keepdims=True)
+        if not np.all(np.isfinite(m)):
+            m = np.where(np.isfinite(m), m, 0)
+        e = np.subtract(x, m)
+        np.exp(e, out=e)
+        e /= np.sum(e, axis=axis, keepdims=True)
+        return e
+
     def from_numpy(self, a: Any, device: Any) -> Array:
         import numpy as np
 
