@@ -1,7 +1,8 @@
 """``torch.compile(fullgraph=True)`` with the default backend, inductor, against eager.
 
-Inductor compiles C++ on the CPU, so each compile takes seconds: the default run has a
-handful of small compiles; the sweep over every public sampler, gate and estimator is
+Inductor compiles C++ on the CPU, so each compile takes seconds to minutes: the default
+run has one small compile (and two dynamo traces with the cheap ``eager`` backend); the
+portable-key graph and the sweep over every public sampler, gate and estimator are
 marked ``slow``. Which ``rng`` forms compile, and why the others cannot, is in
 ``docs/guide/randomness.md``.
 """
@@ -54,6 +55,7 @@ def test_inductor_hard_gumbel_softmax_with_noise_matches_eager() -> None:
     assert g.abs().sum() > 0  # the straight-through gradient flows
 
 
+@pytest.mark.slow  # the 20 Threefry rounds make a large graph: minutes on a loaded 2-core box
 def test_inductor_portable_key_gives_the_eager_bits() -> None:
     import torch
 
