@@ -57,3 +57,92 @@ def fmt_seconds(s: float) -> str:
     if s < 1e-3:
         return f"{s * 1e6:.1f} us"
     return f"{s * 1e3:.2f} ms"
+
+
+def default_clock() -> Callable[[], float]:
+    """The clock of :func:`ratio_rounds`: CPU seconds of this process
+    (:func:`time.process_time`) unless ``RELAXARRAY_BENCH_CLOCK=wall``.
+
+    On a machine shared with other jobs, wall time counts the time this process waits for
+    a core; CPU time does not, so CPU-only ratios are far more stable. Work on an
+    accelerator is not CPU time: the GPU driver uses the wall clock (with a device
+    synchronisation in ``sync``).
+    """
+    import os
+
+    return time.perf_counter if os.environ.get("RELAXARRAY_BENCH_CLOCK") == "wall" else (
+        time.process_time)
+
+
+def ratio_rounds(
+    ours: Callable[[], Any],
+    native: Callable[[], Any],
+    *,
+    repeats: int = 21,
+    min_time: float = 0.01,
+    sync: Callable[[Any], Any] = lambda out: out,
+    clock: Callable[[], float] | None = None,
+) -> tuple[float, float, float]:
+    """``(median ours, median native, median ratio)``: seconds per call and the median of
+    the per-round ratios ours / native.
+
+    The two are timed in alternating order (ABBA) in every round, so a load spike from
+    another process hits both about equally; the median of per-round ratios is more
+    stable on a shared machine than the ratio of the medians. ``clock`` defaults to
+    :func:`default_clock`.
+    """
+    clock = clock or default_clock()
+    loops = []
+    for fn in (ours, native):
+        sync(fn())  # warm-up / compile
+        n = 1
+        while True:
+            t0 = clock()
+            for _ in range(n):
+                out = fn()
+            sync(out)
+            if clock() - t0 >= min_time or n >= 1 << 16:
+                break
+            n *= 2
+        loops.append(n)
+    n = max(loops)
+    times: tuple[list[float], list[float]] = ([], [])
+    for r in range(repeats):
+        order = (0, 1) if r % 2 == 0 else (1, 0)
+        for i in order:
+            fn = (ours, native)[i]
+            t0 = clock()
+            for _ in range(n):
+                out = fn()
+            sync(out)
+            times[i].append((clock() - t0) / n)
+    ratios = [a / b for a, b in zip(times[0], times[1], strict=True)]
+    return statistics.median(times[0]), statistics.median(times[1]), statistics.median(ratios)
+
+
+def ratio_table(
+    pairs: dict[str, tuple[Callable[[], Any], Callable[[], Any]]],
+    label: str,
+    *,
+    repeats: int = 21,
+    min_time: float = 0.01,
+    sync: Callable[[Any], Any] = lambda out: out,
+    clock: Callable[[], float] | None = None,
+) -> list[dict[str, Any]]:
+    """Time every pair with :func:`ratio_rounds`; one result row per pair."""
+    rows = []
+    for name, (ours, native) in pairs.items():
+        a, b, r = ratio_rounds(ours, native, repeats=repeats, min_time=min_time, sync=sync,
+                               clock=clock)
+        rows.append({"case": name, "shape": label, "ours_s": a, "native_s": b, "ratio": r})
+    return rows
+
+
+def print_rows(rows: list[dict[str, Any]], title: str) -> None:
+    """The rows of :func:`ratio_table` as a markdown table under ``title``."""
+    print(f"\n### {title}\n")
+    print(markdown_table(
+        ["case", "shape", "relaxarray", "native", "ratio"],
+        [[r["case"], r["shape"], fmt_seconds(r["ours_s"]), fmt_seconds(r["native_s"]),
+          f"{r['ratio']:.2f}x"] for r in rows],
+    ), flush=True)

@@ -6,15 +6,26 @@ torch CPU: ``F.gumbel_softmax`` (soft, hard), ``torch.distributions.RelaxedBerno
 interleaved within every repeat; the table shows medians (microseconds per call) and the
 ratio relaxarray / native (< 1 means relaxarray is faster).
 
-Usage: ``python benchmarks/bench_samplers.py [--quick] [--sizes 8x10,256x128]``
+Usage: ``python benchmarks/bench_samplers.py [--quick] [--sizes 8x10,256x128]
+[--ratios-only]``
+
+It first prints the target table of the eager torch path: ``gumbel_softmax`` (soft and
+hard, forward and forward+backward, torch's global generator on both sides) against
+``F.gumbel_softmax``, as median ratios of interleaved (ABBA) rounds in CPU time
+(``benchmarks/_cases.py``, ``benchmarks/_timing.py``); ``--ratios-only`` stops there.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.append(os.path.join(os.path.dirname(__file__), ".."))
 
 import relaxarray as rx
 
@@ -122,12 +133,24 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
     ap.add_argument("--repeats", type=int, default=None)
     ap.add_argument("--sizes", default=None, help="e.g. 8x10,256x128")
+    ap.add_argument("--ratios-only", action="store_true")
     args = ap.parse_args()
     repeats = args.repeats or (3 if args.quick else 5)
     sizes = SIZES if not args.sizes else [
         tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
     import torch
+    from _cases import torch_samplers
+    from _timing import print_rows, ratio_table
 
+    torch.set_num_threads(1)
+    rows = []
+    for shape in sizes[:3]:
+        rows += ratio_table(torch_samplers(shape), f"{shape[0]}x{shape[1]}",
+                            repeats=max(repeats, 9))
+    print_rows(rows, "torch eager gumbel_softmax vs F.gumbel_softmax (1 thread, float32, "
+               "rng=None on both sides)")
+    if args.ratios_only:
+        return
     print(f"torch {torch.__version__} threads={torch.get_num_threads()}; repeats={repeats}")
     print("| case | shape | relaxarray (us) | native (us) | ratio |")
     print("| --- | --- | ---: | ---: | ---: |")

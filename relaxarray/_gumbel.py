@@ -13,15 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from relaxarray._lib._typing import Array, ArrayT, Namespace
-from relaxarray._namespace import (
-    as_float_array,
-    check_axis,
-    check_positive,
-    namespace_and_adapter,
-)
-from relaxarray._relaxations import _one_hot_of_argmax, _softmax
+from relaxarray._namespace import check_axis, check_positive, float_namespace
+from relaxarray._relaxations import _exact_division, _one_hot_of_argmax, _softmax
 from relaxarray._sampling import batch_of, get_noise
-from relaxarray._straight_through import straight_through
+from relaxarray._straight_through import _straight_through
 from relaxarray.backends._base import Adapter
 
 __all__ = ["gumbel_max", "gumbel_softmax"]
@@ -35,7 +30,7 @@ def _scaled(z: Array, temperature: Any) -> Array:
 
 
 def _st_gumbel_softmax(
-    xp: Namespace, adapter: Adapter, z: Array, temperature: Any, axis: int
+    xp: Namespace, adapter: Adapter, z: Array, temperature: Any, axis: int, exact: bool = False
 ) -> Array:
     r"""The straight-through Gumbel-softmax kernel (Jang et al. 2017), for perturbed
     logits :math:`z = \ell + g`: the value :math:`\mathrm{onehot}(\arg\max z)` (first
@@ -46,34 +41,51 @@ def _st_gumbel_softmax(
     form (with :math:`z = \ell / T_f + g`, :math:`T = T_b`). ``z`` is shifted by its
     (stop-gradient) maximum before the division, so :math:`z / T` never overflows and XLA
     cannot re-associate the shift after a huge division (softmax is shift-invariant, so the
-    value and gradient are unchanged).
+    value and gradient are unchanged). ``exact=True`` says the division by ``temperature``
+    is exact (:func:`relaxarray._relaxations._exact_division`): the shift is then skipped,
+    as the softmax kernel subtracts the maximum itself.
     """
     z0 = adapter.stop_gradient(z)
-    m = xp.max(z0, axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
-    soft = _softmax(xp, adapter, _scaled(z - m, temperature), axis)
-    return straight_through(_one_hot_of_argmax(xp, z0, axis, soft.dtype), soft)
+    if exact:
+        soft = _softmax(xp, adapter, _scaled(z, temperature), axis)
+    else:
+        m = xp.max(z0, axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+        soft = _softmax(xp, adapter, _scaled(z - m, temperature), axis)
+    return _straight_through(adapter, _one_hot_of_argmax(xp, z0, axis, soft.dtype, adapter), soft)
 
 
 def _perturbed(
     logits: Array, temperature: Any, axis: int, sample_shape: Any, rng: object, noise: Any
 ) -> tuple[Namespace, Adapter, Array, int]:
     """``(xp, adapter, logits + g, negative axis)``; temperature only validated here."""
-    xp, adapter = namespace_and_adapter(logits, temperature)
-    as_float_array(logits, "logits", xp)
+    xp, adapter, z, axis, _ = _perturbed_exact(logits, temperature, axis, sample_shape, rng, noise)
+    return xp, adapter, z, axis
+
+
+def _perturbed_exact(
+    logits: Array, temperature: Any, axis: int, sample_shape: Any, rng: object, noise: Any
+) -> tuple[Namespace, Adapter, Array, int, bool]:
+    """``(xp, adapter, logits + g, negative axis, exact)``; temperature only validated
+    here; ``exact``: dividing by the temperature is exact (no shift needed first)."""
+    xp, adapter, wide = float_namespace(logits, "logits", temperature)
     if logits.ndim == 0:
         raise ValueError("logits must have at least one dimension (the category axis)")
     axis = check_axis(axis, logits.ndim) - logits.ndim
-    if temperature is not None:
-        check_positive(temperature, "temperature", adapter)
     batch = tuple(logits.shape)
-    if hasattr(temperature, "shape"):
-        batch = batch_of(xp, [("logits", batch), ("temperature", tuple(temperature.shape))])
+    if temperature is not None and type(temperature) is not float:
+        check_positive(temperature, "temperature", adapter)
+        if hasattr(temperature, "shape"):
+            batch = batch_of(xp, [("logits", batch), ("temperature", tuple(temperature.shape))])
+    elif temperature is not None:
+        check_positive(temperature, "temperature", adapter)
     u = get_noise(
         xp, adapter, rng=rng, noise=noise, sample_shape=sample_shape, batch_shape=batch,
         like=logits,
     )
-    return xp, adapter, logits - xp.log(-xp.log(u)), axis
+    exact = temperature is not None and _exact_division(temperature, wide)
+    lnl = adapter.log_neg_log(u, noise is None)  # drawn noise may be overwritten
+    return xp, adapter, logits - (xp.log(-xp.log(u)) if lnl is None else lnl), axis, exact
 
 
 def gumbel_max(
@@ -118,8 +130,8 @@ def gumbel_max(
     >>> rx.gumbel_max(np.log(np.array([0.2, 0.3, 0.5])), noise=np.array([0.1, 0.9, 0.5]))
     array([0., 1., 0.])
     """
-    xp, _, z, ax = _perturbed(logits, None, axis, sample_shape, rng, noise)
-    return _one_hot_of_argmax(xp, z, ax, logits.dtype)
+    xp, adapter, z, ax = _perturbed(logits, None, axis, sample_shape, rng, noise)
+    return _one_hot_of_argmax(xp, z, ax, logits.dtype, adapter)
 
 
 def gumbel_softmax(
@@ -164,7 +176,9 @@ def gumbel_softmax(
     >>> rx.gumbel_softmax(np.log(np.array([0.2, 0.3, 0.5])), hard=True, noise=u)
     array([0., 1., 0.])
     """
-    xp, adapter, z, ax = _perturbed(logits, temperature, axis, sample_shape, rng, noise)
+    xp, adapter, z, ax, exact = _perturbed_exact(
+        logits, temperature, axis, sample_shape, rng, noise
+    )
     if hard:
-        return _st_gumbel_softmax(xp, adapter, z, temperature, ax)
+        return _st_gumbel_softmax(xp, adapter, z, temperature, ax, exact)
     return _softmax(xp, adapter, _scaled(z, temperature), ax)

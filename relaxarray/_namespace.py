@@ -7,6 +7,7 @@ from typing import Any
 
 import array_api_compat as _compat
 
+from relaxarray import backends as _backends
 from relaxarray._lib._typing import Array, Namespace
 from relaxarray.backends import get_adapter
 from relaxarray.backends._base import Adapter
@@ -19,7 +20,9 @@ __all__ = [
     "check_noise",
     "check_positive",
     "device",
+    "float_namespace",
     "namespace_and_adapter",
+    "values_readable",
 ]
 
 
@@ -75,6 +78,35 @@ def namespace_and_adapter(*arrays: object) -> tuple[Namespace, Adapter]:
     return xp, get_adapter(xp)
 
 
+def float_namespace(
+    x: Any, name: str, other: object = None
+) -> tuple[Namespace, Adapter, bool]:
+    """``as_float_array(x, name)`` and ``namespace_and_adapter(x, other)`` in one call.
+
+    Returns ``(xp, adapter, wide)``, ``wide`` telling whether ``x``'s dtype has at least
+    float32's range (``finfo.max > 1e38``: float32, float64, bfloat16; not float16). The
+    answer depends only on ``type(x)`` and ``x.dtype``, so it is computed once per pair
+    and cached: the per-call cost of the hot path is one dict lookup. ``other`` (a
+    temperature, a second operand) skips the cache unless it is ``None`` or a Python
+    number; an array ``other`` goes through :func:`namespace_and_adapter`, which refuses
+    arrays of two libraries. Every error of the slow path is kept.
+    """
+    try:
+        hit = _backends.TYPE_CACHE.get((type(x), x.dtype))
+    except (AttributeError, TypeError):  # no dtype (a list, a number) or an unhashable one
+        hit = None
+    if hit is not None and (other is None or type(other) in _PY_SCALARS):
+        return hit
+    as_float_array(x, name)
+    xp, adapter = namespace_and_adapter(x, other)  # refuses arrays of two libraries
+    wide = float(xp.finfo(x.dtype).max) > 1e38
+    try:
+        _backends.TYPE_CACHE[(type(x), x.dtype)] = (xp, adapter, wide)
+    except TypeError:  # an unhashable dtype: no caching
+        pass
+    return xp, adapter, wide
+
+
 def device(x: Array) -> Any:
     """The device to create arrays for ``x`` on: the device ``x`` lives on, or ``None``
     where ``x`` is split across several devices (the engine then places new arrays).
@@ -117,6 +149,16 @@ def check_category_axis(x: Array, axis: int, name: str) -> int:
     return ax
 
 
+def values_readable(adapter: Adapter, x: Array) -> bool:
+    """Whether validation may read the values of ``x`` now: they are concrete (not traced,
+    not ``meta``) and reading them needs no device-to-host round trip
+    (:meth:`relaxarray.backends.Adapter.values_on_host`), or device checks are switched on
+    (:func:`relaxarray.backends.set_device_value_checks`)."""
+    if not adapter.is_concrete(x):
+        return False
+    return _backends.DEVICE_CHECKS["on"] or adapter.values_on_host(x)
+
+
 def check_positive(
     value: Any, name: str, adapter: Adapter | None = None, *, allow_zero: bool = False
 ) -> None:
@@ -124,8 +166,13 @@ def check_positive(
 
     Python numbers are always checked. Arrays are checked when their values can be read
     without leaving the compiled graph (not under ``jax.jit``, ``torch.compile`` or on
-    torch's ``meta`` device); there the caller is responsible for valid values.
+    torch's ``meta`` device) and without a device-to-host round trip (host arrays; on an
+    accelerator only with
+    :func:`relaxarray.backends.set_device_value_checks`); elsewhere the caller is
+    responsible for valid values.
     """
+    if type(value) is float and 0.0 < value < math.inf:  # the common case, first
+        return
     bound = "non-negative" if allow_zero else "positive"
     if isinstance(value, bool) or not (
         isinstance(value, (int, float)) or hasattr(value, "dtype")
@@ -136,7 +183,7 @@ def check_positive(
         if not ok:
             raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
         return
-    if adapter is None or not adapter.is_concrete(value):
+    if adapter is None or not values_readable(adapter, value):
         return
     xp = adapter.xp
     good = xp.all(xp.isfinite(value) & ((value >= 0) if allow_zero else (value > 0)))
@@ -163,12 +210,13 @@ def check_noise(noise: Array, kind: str, adapter: Adapter, name: str = "noise") 
     ``log(1 - u)`` finite), ``"normal"``, ``"gumbel"`` or ``"finite"`` (every value
     finite). The one check of caller-given base noise for every sampler and estimator.
     It reads values only where they are concrete (not under ``jax.jit``,
-    ``torch.compile`` or on torch's ``meta`` device): there the caller is responsible for
-    valid noise.
+    ``torch.compile`` or on torch's ``meta`` device) and on the host (see
+    :func:`relaxarray.backends.set_device_value_checks`): elsewhere the caller is
+    responsible for valid noise.
     """
     if kind not in NOISE_SUPPORT:
         raise ValueError(f"unknown noise kind {kind!r}")
-    if not adapter.is_concrete(noise):
+    if not values_readable(adapter, noise):
         return
     xp = adapter.xp
     if kind == "uniform":

@@ -8,6 +8,7 @@ softmax, log-softmax and logsumexp (the tests compare them with the core).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from relaxarray._lib._typing import Array, ArrayT, Namespace
@@ -17,9 +18,12 @@ from relaxarray._namespace import (
     check_category_axis,
     check_positive,
     device,
+    float_namespace,
     namespace_and_adapter,
 )
 from relaxarray.backends._base import Adapter
+
+_INF = math.inf
 
 __all__ = [
     "huber",
@@ -35,9 +39,48 @@ __all__ = [
 
 
 def _prepare(x: Array, temperature: Any, axis: int) -> tuple[Namespace, Adapter, Array, int]:
-    """``(xp, adapter, (x - m) / T, axis)`` with ``m`` the (constant) maximum along ``axis``."""
-    xp, adapter, z, axis, _ = _prepare_shifted(x, temperature, axis)
-    return xp, adapter, z, axis
+    """``(xp, adapter, z, axis)`` with ``softmax(z) = softmax(x / T)`` along ``axis``.
+
+    ``z`` is ``x / T`` itself where that division is exact (see :func:`_exact_division`):
+    every softmax kernel subtracts the maximum, so no shift is needed first. Otherwise
+    ``z = (x - m) / T`` with ``m`` the (constant) maximum: the shift comes BEFORE the
+    division, so ``z`` neither overflows (``1e4 / 1e-3`` is inf in float16) nor rounds
+    at large offsets (``x / T - max(x / T)`` loses the low digits of ``x / T``).
+    """
+    xp, adapter, wide = float_namespace(x, "x", temperature)
+    if type(temperature) is not float or not 0.0 < temperature < _INF:
+        check_positive(temperature, "temperature", adapter)
+    axis = _category_axis(x, axis)
+    if _exact_division(temperature, wide):
+        return xp, adapter, (x if temperature == 1 else x / temperature), axis
+    m = adapter.stop_gradient(xp.max(x, axis=axis, keepdims=True))
+    # no guard for a non-finite maximum: such a row has no finite softmax either way
+    return xp, adapter, (x - m) / temperature, axis
+
+
+def _category_axis(x: Array, axis: int) -> int:
+    """:func:`check_category_axis` with a fast path for a valid int axis."""
+    if type(axis) is int:
+        ndim: int = x.ndim
+        if -ndim <= axis < ndim:
+            ax = axis % ndim
+            if x.shape[ax]:
+                return ax
+    return check_category_axis(x, axis, "x")
+
+
+def _exact_division(temperature: Any, wide: bool) -> bool:
+    """Whether ``x / temperature`` is exact for every finite ``x`` of interest: the
+    temperature is the Python number 1, or a power of two in ``[2**-16, 2**16]`` and the
+    dtype has float32's range or more (``wide``), so ``|x| / T`` overflows only for
+    ``|x| > 5e33``. Dividing by a power of two changes only the exponent."""
+    if type(temperature) is not float and type(temperature) is not int:
+        return False
+    if temperature == 1:
+        return True
+    if not wide or not 2.0**-16 <= temperature <= 2.0**16:
+        return False
+    return math.frexp(temperature)[0] == 0.5
 
 
 def _prepare_shifted(
@@ -47,10 +90,10 @@ def _prepare_shifted(
 
     Softmax and log-softmax do not change under a shift, so ``(x - m) / T`` gives the same
     values as ``x / T`` without its overflow (``1e4 / 1e-3`` is inf in float16) and without
-    the rounding of ``x - logsumexp(x)`` at large offsets; ``m`` is returned for logsumexp.
+    the rounding of ``x - logsumexp(x)`` at large offsets; ``m`` is returned for logsumexp
+    (guarded: 0 where the maximum is not finite, so a row of ``-inf`` gives ``-inf``).
     """
-    as_float_array(x, "x")
-    xp, adapter = namespace_and_adapter(x, temperature)
+    xp, adapter, _ = float_namespace(x, "x", temperature)
     check_positive(temperature, "temperature", adapter)
     axis = check_category_axis(x, axis, "x")
     m = xp.max(x, axis=axis, keepdims=True)
@@ -118,9 +161,9 @@ def softplus(x: ArrayT, /, *, beta: float = 1.0) -> ArrayT:
     >>> rx.softplus(np.array([-1e4, 0.0, 1e4]))
     array([0.00000000e+00, 6.93147181e-01, 1.00000000e+04])
     """
-    as_float_array(x, "x")
-    xp, adapter = namespace_and_adapter(x, beta)
-    check_positive(beta, "beta", adapter)
+    xp, adapter, _ = float_namespace(x, "x", beta)
+    if type(beta) is not float or not 0.0 < beta < _INF:
+        check_positive(beta, "beta", adapter)
     if isinstance(beta, (int, float)):
         fast = adapter.softplus(x, float(beta))
         if fast is not None:
@@ -183,6 +226,10 @@ def log_softmax(x: ArrayT, /, *, temperature: Any = 1.0, axis: int = -1) -> Arra
     fast = adapter.log_softmax(z, axis)
     if fast is not None:
         return fast
+    # z may be unshifted (an exact division): shift it here, so that z - LSE(z) does not
+    # round away the low digits at large offsets
+    m = xp.max(z, axis=axis, keepdims=True)
+    z = z - adapter.stop_gradient(xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
     return z - _logsumexp(xp, adapter, z, axis, True)
 
 
@@ -212,6 +259,14 @@ def logsumexp(
     >>> float(rx.logsumexp(np.array([1.1, 4.0, -0.1, 2.3]), temperature=1e-3))
     4.0
     """
+    xp, adapter, wide = float_namespace(x, "x", temperature)
+    if _exact_division(temperature, wide):
+        check_positive(temperature, "temperature", adapter)
+        axis = _category_axis(x, axis)
+        if temperature == 1:
+            return _logsumexp(xp, adapter, x, axis, keepdims)
+        # T * LSE(x / T) with T a power of two: both scalings exact
+        return _logsumexp(xp, adapter, x / temperature, axis, keepdims) * temperature
     xp, adapter, z, axis, m = _prepare_shifted(x, temperature, axis)
     out = _logsumexp(xp, adapter, z, axis, True)
     if not (isinstance(temperature, (int, float)) and temperature == 1):
@@ -252,7 +307,10 @@ def soft_argmax(x: ArrayT, /, *, temperature: Any = 1.0, axis: int = -1) -> Arra
     p = _softmax(xp, adapter, z, axis)
     if axis == x.ndim - 1:  # a matrix-vector product: one kernel instead of two
         # the ``@`` operator (standard) skips array-api-compat's matmul wrapper
-        return p @ xp.arange(x.shape[axis], dtype=x.dtype, device=device(x))
+        idx = adapter.index_vector(x, x.shape[axis])
+        if idx is None:
+            idx = xp.arange(x.shape[axis], dtype=x.dtype, device=device(x))
+        return p @ idx
     return xp.sum(p * _index_vector(xp, x, axis), axis=axis)
 
 
@@ -291,13 +349,20 @@ def one_hot_argmax(x: ArrayT, /, *, axis: int = -1) -> ArrayT:
     return _one_hot_of_argmax(xp, x, check_axis(axis, x.ndim), x.dtype)
 
 
-def _one_hot_of_argmax(xp: Namespace, z: Array, axis: int, dtype: Any) -> Array:
+def _one_hot_of_argmax(
+    xp: Namespace, z: Array, axis: int, dtype: Any, adapter: Adapter | None = None
+) -> Array:
     """One-hot (first maximum) of ``z`` along ``axis``, in ``dtype``; no gradient path.
 
     The positions come from ``z`` itself (a running count of ``ones_like(z)`` along
     ``axis``), not from a fresh ``arange``, so the result keeps ``z``'s layout: its
-    sharding, DTensor placements or dask chunks.
+    sharding, DTensor placements or dask chunks. An ``adapter`` may supply a fused kernel
+    (:meth:`relaxarray.backends.Adapter.one_hot_argmax`; the tests compare the two).
     """
+    if adapter is not None:
+        fast = adapter.one_hot_argmax(z, axis, dtype)
+        if fast is not None:
+            return fast
     idx = xp.argmax(z, axis=axis, keepdims=True)
     positions = xp.cumulative_sum(xp.ones_like(z, dtype=idx.dtype), axis=axis)
     return xp.astype(positions == idx + 1, dtype)
@@ -328,10 +393,13 @@ def huber(x: ArrayT, y: ArrayT, /, *, delta: float = 1.0) -> ArrayT:
 
 def _check_xy(x: Array, y: Any) -> tuple[Namespace, Adapter]:
     """``x`` a real floating array; ``y`` a Python number or an array broadcasting with it."""
-    as_float_array(x, "x")
-    if not isinstance(y, (int, float)) or isinstance(y, bool):
-        as_float_array(y, "y")
-    xp, adapter = namespace_and_adapter(x, y)
+    xp, adapter, _ = float_namespace(x, "x")
+    if type(y) is not float and type(y) is not int:
+        if type(y) is not type(x) or getattr(y, "dtype", None) != x.dtype:
+            as_float_array(y, "y")
+            xp, adapter = namespace_and_adapter(x, y)
+        if tuple(y.shape) == tuple(x.shape):
+            return xp, adapter
     if hasattr(y, "shape"):
         try:
             xp.broadcast_shapes(tuple(x.shape), tuple(y.shape))

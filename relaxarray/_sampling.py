@@ -46,7 +46,10 @@ def get_noise(
     """
     if noise is not None and rng is not None:
         raise ValueError("pass exactly one of rng= or noise=, not both")
-    sshape = shape_tuple(sample_shape, "sample_shape")
+    if type(sample_shape) is tuple and not sample_shape:  # the default, without the checks
+        sshape: tuple[int, ...] = ()
+    else:
+        sshape = shape_tuple(sample_shape, "sample_shape")
     if noise is None:
         shape = sshape + tuple(batch_shape)
         base = "normal" if kind == "normal" else "uniform"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray._lib._typing import ArrayT
+from relaxarray._lib._typing import Array, ArrayT
 from relaxarray._namespace import array_namespace, namespace_and_adapter
 from relaxarray._relaxations import _prepare, _softmax, one_hot_argmax, soft_argmax
 from relaxarray.backends import get_adapter
+from relaxarray.backends._base import Adapter
 
 __all__ = ["st_argmax", "stop_gradient", "straight_through"]
 
@@ -62,6 +63,12 @@ def straight_through(hard: ArrayT, soft: ArrayT, /) -> ArrayT:
                 f"hard and soft must broadcast together, got shapes {hard.shape} and {soft.shape}"
             ) from exc
     hard = xp.astype(hard, soft.dtype) if hard.dtype != soft.dtype else hard
+    return _straight_through(adapter, hard, soft)
+
+
+def _straight_through(adapter: Adapter, hard: Array, soft: Array) -> Array:
+    """The kernel of :func:`straight_through`, for validated ``hard`` and ``soft`` of one
+    namespace and dtype (every straight-through output calls it)."""
     sg = adapter.stop_gradient
     return sg(hard) + (soft - sg(soft))
 

@@ -41,6 +41,7 @@ def test_register_adapter_takes_precedence(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(backends, "_registry", list(backends._registry))
     monkeypatch.setattr(backends, "_cache", {})
+    monkeypatch.setattr(backends, "TYPE_CACHE", {})
 
     class Doubling(Adapter):
         name = "doubling"

@@ -130,6 +130,11 @@ class Uint32Ops:
         """Words (all below ``2**p`` of ``dtype``) as exact floats."""
         return self.xp.astype(x, dtype)
 
+    def rounds(self, x0: Array, x1: Array, ks: list[Any]) -> tuple[Array, Array]:
+        """The 20 Threefry rounds (:func:`rounds`); ``x0`` and ``x1`` are fresh arrays
+        that an override may overwrite (a fused kernel: same bits, fewer buffers)."""
+        return rounds(self, x0, x1, ks)
+
 
 @dataclass(frozen=True)
 class PortableKey:
@@ -201,8 +206,15 @@ def threefry2x32(ops: Uint32Ops, k0: Any, k1: Any, c0: Array, c1: Array) -> tupl
     else:
         k0, k1 = ops.words(k0, c0), ops.words(k1, c0)
         ks = [k0, k1, ops.xor(ops.xor(k0, k1), ops.words(_PARITY, c0))]
-    x0 = ops.add(c0, ks[0])
-    x1 = ops.add(c1, ks[1])
+    return ops.rounds(ops.add(c0, ks[0]), ops.add(c1, ks[1]), ks)
+
+
+def rounds(ops: Uint32Ops, x0: Array, x1: Array, ks: list[Any]) -> tuple[Array, Array]:
+    """The 20 rounds of Threefry-2x32 with key injections, on the words ``x0``, ``x1``
+    (counters plus key) and the key schedule ``ks`` (Python ints or word arrays).
+
+    This is the definition; :meth:`Uint32Ops.rounds` may compute the same bits faster
+    (in place, block by block)."""
     for i in range(20):
         x0 = ops.add(x0, x1)
         x1 = ops.xor(ops.rotl(x1, _ROTATIONS[i % 8]), x0)
@@ -215,6 +227,20 @@ def threefry2x32(ops: Uint32Ops, k0: Any, k1: Any, c0: Array, c1: Array) -> tupl
             else:
                 x1 = ops.add(ops.add(x1, inject), s)
     return x0, x1
+
+
+def schedule(ks: list[int]) -> list[tuple[int, int | None, int | None]]:
+    """The rounds as data, for fused kernels: per round ``(rotation, add0, add1)``,
+    ``add0``/``add1`` the key words injected into ``x0``/``x1`` after it (or ``None``),
+    for a key schedule of Python ints."""
+    out: list[tuple[int, int | None, int | None]] = []
+    for i in range(20):
+        if i % 4 == 3:
+            s = i // 4 + 1
+            out.append((_ROTATIONS[i % 8], ks[s % 3], (ks[(s + 1) % 3] + s) & MASK32))
+        else:
+            out.append((_ROTATIONS[i % 8], None, None))
+    return out
 
 
 def threefry2x32_int(k0: int, k1: int, c0: int, c1: int) -> tuple[int, int]:

@@ -30,11 +30,46 @@ __all__ = [
     "get_adapter",
     "register_adapter",
     "register_pytree_class",
+    "set_device_value_checks",
 ]
 
 Predicate = Callable[[Namespace], bool]
 _registry: list[tuple[Predicate, type[Adapter]]] = []
 _cache: dict[int, Adapter] = {}
+#: per-array-type answers of the validation fast path (relaxarray._namespace.float_namespace):
+#: ``(type(x), x.dtype) -> (xp, adapter, wide)``; cleared with the adapter cache
+TYPE_CACHE: dict[tuple[type, Any], tuple[Namespace, Adapter, bool]] = {}
+
+
+#: whether values of arrays on an accelerator are read for validation (a debug switch)
+DEVICE_CHECKS = {"on": False}
+
+
+def set_device_value_checks(enabled: bool) -> bool:
+    """Switch the validation of values of accelerator arrays on or off; returns the
+    previous setting.
+
+    relaxarray checks the values of array arguments (an array ``temperature`` > 0,
+    ``noise`` in its support, finite objective values of an estimator) only where reading
+    them costs no device-to-host round trip: NumPy arrays, array-api-strict, torch tensors
+    on the CPU, JAX arrays on the CPU. On CUDA tensors, CuPy arrays and JAX arrays on a GPU
+    or TPU, reading ``bool(xp.all(...))`` would wait for the device on every call, so those
+    checks are off by default (Python numbers, shapes, dtypes and argument kinds are
+    always checked). ``set_device_value_checks(True)`` turns them on, for debugging; every
+    call then synchronises with the device. Under ``jax.jit``, ``torch.compile`` and on
+    torch's ``meta`` device values are never read (there are none to read).
+
+    Examples
+    --------
+    >>> from relaxarray.backends import set_device_value_checks
+    >>> previous = set_device_value_checks(True)
+    >>> _ = set_device_value_checks(previous)
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be a bool, got {type(enabled).__name__}")
+    previous = DEVICE_CHECKS["on"]
+    DEVICE_CHECKS["on"] = enabled
+    return previous
 
 
 def register_adapter(predicate: Predicate, adapter_cls: type[Adapter]) -> None:
@@ -53,6 +88,7 @@ def register_adapter(predicate: Predicate, adapter_cls: type[Adapter]) -> None:
         raise TypeError(f"adapter_cls must be a subclass of Adapter, got {adapter_cls!r}")
     _registry.insert(0, (predicate, adapter_cls))
     _cache.clear()
+    TYPE_CACHE.clear()
 
 
 def _builtin() -> None:

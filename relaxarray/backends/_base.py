@@ -63,6 +63,12 @@ class Adapter:
         """Whether ``x`` holds values that may be read now (not a tracer, not meta)."""
         return True
 
+    def values_on_host(self, x: Array) -> bool:
+        """Whether reading a value of the concrete ``x`` (``bool`` of a reduction) needs
+        no device-to-host round trip. Validation reads values only where this is true
+        (or where device checks are switched on: ``set_device_value_checks``)."""
+        return True
+
     # -- random numbers --------------------------------------------------------------
     def owns_rng(self, rng: object) -> bool:
         """Whether ``rng`` is this backend's native generator or key."""
@@ -275,6 +281,21 @@ class Adapter:
 
     def sigmoid(self, x: Array) -> Array | None:
         """Fused logistic sigmoid with finite values and gradients, or ``None``."""
+        return None
+
+    def log_neg_log(self, u: Array, owned: bool) -> Array | None:
+        """``log(-log(u))`` (minus the Gumbel noise of the uniform ``u``), or ``None``.
+        ``owned=True`` says ``u`` is a fresh draw nobody else holds: it may be overwritten."""
+        return None
+
+    def one_hot_argmax(self, x: Array, axis: int, dtype: Any) -> Array | None:
+        """One-hot (``dtype``) of the first maximum of ``x`` along ``axis`` (no gradient),
+        or ``None``. The core's form keeps ``x``'s layout (sharding, chunks)."""
+        return None
+
+    def index_vector(self, like: Array, k: int) -> Array | None:
+        """``arange(k)`` in ``like``'s dtype on its device, possibly cached across calls
+        (a constant: never written to), or ``None`` for the core's fresh ``arange``."""
         return None
 
     def top_k_mask(self, x: Array, k: int, axis: int) -> Array | None:

@@ -105,10 +105,11 @@ def targets(name: str) -> list[Target]:
         import jax
 
         adapter = get_adapter(jax.numpy)
-        dev = jax.devices()[0]
+        dev = jax.devices()[0]  # JAX's default device: a GPU where one is present
+        tag = "jax" if dev.platform == "cpu" else f"jax-{dev.platform}"  # jax-gpu
         return [
-            Target("jax", name, jax.numpy, dev, adapter),
-            Target("jax-jit", name, jax.numpy, dev, adapter, jit=True),
+            Target(tag, name, jax.numpy, dev, adapter),
+            Target(f"{tag}-jit", name, jax.numpy, dev, adapter, jit=True),
         ]
     if name == "cupy":
         import cupy

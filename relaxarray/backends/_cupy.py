@@ -21,6 +21,9 @@ def _cupy() -> Any:
 class CupyAdapter(Adapter):
     name = "cupy"
 
+    def values_on_host(self, x: Array) -> bool:
+        return False  # every cupy array lives on a GPU: reading a value synchronises
+
     def owns_rng(self, rng: object) -> bool:
         cls = type(rng)
         return cls.__module__.startswith("cupy") and cls.__name__ == "Generator"

@@ -102,6 +102,12 @@ class JaxAdapter(Adapter):
     def is_concrete(self, x: Array) -> bool:
         return not isinstance(x, _jax().core.Tracer)
 
+    def values_on_host(self, x: Array) -> bool:
+        devices = getattr(x, "devices", None)
+        if devices is None:  # a NumPy array or a Python number closed over
+            return True
+        return all(d.platform == "cpu" for d in devices())
+
     # -- random numbers -----------------------------------------------------------------
     def owns_rng(self, rng: object) -> bool:
         jax = _jax()

@@ -4,11 +4,49 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaxarray.backends._base import Adapter, Array
+from relaxarray._lib import threefry
+from relaxarray.backends._base import Adapter, Array, Uint32Ops
+
+#: elements per block of the fused Threefry kernel: 4 word buffers of 256 KiB stay in cache
+_BLOCK = 1 << 16
+
+
+class NumpyUint32Ops(Uint32Ops):
+    """NumPy's ``uint32`` words, with the Threefry rounds fused: computed in place, one
+    cache-sized block at a time (the same bits as the generic rounds)."""
+
+    def rounds(self, x0: Array, x1: Array, ks: list[Any]) -> tuple[Array, Array]:
+        import numpy as np
+
+        if not all(isinstance(k, int) for k in ks) or not (
+            isinstance(x0, np.ndarray) and isinstance(x1, np.ndarray) and x0.ndim == 1
+            and x0.shape == x1.shape and x0.flags.writeable and x1.flags.writeable
+        ):
+            return super().rounds(x0, x1, ks)
+        plan = [(np.uint32(r), np.uint32(32 - r),
+                 None if a is None or b is None else (np.uint32(a), np.uint32(b)))
+                for r, a, b in threefry.schedule(ks)]
+        tmp = np.empty(min(_BLOCK, x0.shape[0]), dtype=np.uint32)
+        for start in range(0, x0.shape[0], _BLOCK):
+            a, b = x0[start : start + _BLOCK], x1[start : start + _BLOCK]
+            t = tmp[: a.shape[0]]
+            for r, rr, inject in plan:
+                np.add(a, b, out=a)
+                np.left_shift(b, r, out=t)
+                np.right_shift(b, rr, out=b)
+                np.bitwise_or(b, t, out=b)
+                np.bitwise_xor(b, a, out=b)
+                if inject is not None:
+                    np.add(a, inject[0], out=a)
+                    np.add(b, inject[1], out=b)
+        return x0, x1
 
 
 class NumpyAdapter(Adapter):
     name = "numpy"
+
+    def uint32_ops(self, device: Any) -> Uint32Ops:
+        return NumpyUint32Ops(self.xp, device)
 
     def _uniform(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         import numpy as np
@@ -33,6 +71,18 @@ class NumpyAdapter(Adapter):
         if np_dtype not in (np.float32, np.float64):
             return gen.standard_normal(shape, dtype=np.float32).astype(np_dtype)
         return gen.standard_normal(shape, dtype=np_dtype)
+
+    def softmax(self, x: Array, axis: int) -> Array | None:
+        # the core's formula with one buffer: exp and the division in place
+        import numpy as np
+
+        m = np.max(x, axis=axis, keepdims=True)
+        if not np.all(np.isfinite(m)):
+            m = np.where(np.isfinite(m), m, 0)
+        e = np.subtract(x, m)
+        np.exp(e, out=e)
+        e /= np.sum(e, axis=axis, keepdims=True)
+        return e
 
     def from_numpy(self, a: Any, device: Any) -> Array:
         import numpy as np

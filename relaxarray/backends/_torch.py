@@ -10,6 +10,10 @@ from relaxarray._lib.threefry import PortableKey
 from relaxarray.backends._base import Adapter, Array, Bwd, Fwd, Uint32Ops
 
 _MODULE: list[Any] = []
+#: ``arange(k)`` constants of ``index_vector``, per (k, dtype, device); bounded
+_INDEX: dict[tuple[int, Any, Any], Any] = {}
+#: ``finfo(dtype).smallest_normal`` per dtype (``torch.finfo`` costs a call per draw)
+_TINY: dict[Any, float] = {}
 
 
 def _dtensor_class() -> Any:
@@ -28,7 +32,23 @@ def _torch() -> Any:
         import torch
 
         _MODULE.append(torch)
+        huber = getattr(getattr(torch._C, "_nn", None), "huber_loss", None)
+        if huber is not None:
+            _HUBER.append(huber)
+        _SOFTPLUS.append(torch.nn.functional.softplus)
     return _MODULE[0]
+
+
+_COMPILE_RNG = (
+    "rng={kind} cannot be used under torch.compile: dynamo cannot trace creating or "
+    "passing a torch.Generator. Inside a compiled function pass rng=None (torch's global "
+    "generator, seeded by torch.manual_seed; inductor draws with its own Philox stream), "
+    "a portable key (relaxarray.random.portable(seed): the same bits as eager), or noise="
+)
+
+#: ``torch._C._nn.huber_loss`` where this torch has it (the kernel behind F.huber_loss)
+_HUBER: list[Any] = []
+_SOFTPLUS: list[Any] = []
 
 
 class Int32LaneOps(Uint32Ops):
@@ -71,10 +91,40 @@ class Int32LaneOps(Uint32Ops):
     def shr(self, x: Array, r: int) -> Array:
         return (x >> r) & ((1 << (32 - r)) - 1)
 
+    def rounds(self, x0: Array, x1: Array, ks: list[Any]) -> tuple[Array, Array]:
+        # fused: in place on the fresh words, one temporary per block (the same bits)
+        torch = _torch()
+        if not all(isinstance(k, int) for k in ks) or torch.compiler.is_compiling() or not (
+            type(x0) is torch.Tensor and type(x1) is torch.Tensor and x0.ndim == 1
+            and x0.shape == x1.shape and x0.is_contiguous() and x1.is_contiguous()
+        ):
+            return super().rounds(x0, x1, ks)
+        plan = [(r, (1 << r) - 1, None if a is None else self._signed(a),
+                 None if b is None else self._signed(b)) for r, a, b in threefry.schedule(ks)]
+        n = x0.shape[0]
+        block = 1 << 20
+        tmp = torch.empty(min(block, n), dtype=x0.dtype, device=x0.device)
+        for start in range(0, n, block):
+            a, b = x0[start : start + block], x1[start : start + block]
+            t = tmp[: a.shape[0]]
+            for r, low, add0, add1 in plan:
+                a.add_(b)
+                torch.bitwise_right_shift(b, 32 - r, out=t)  # arithmetic: mask it
+                t.bitwise_and_(low)
+                b.bitwise_left_shift_(r).bitwise_or_(t).bitwise_xor_(a)
+                if add0 is not None:
+                    a.add_(add0)
+                    b.add_(add1)
+        return x0, x1
+
 
 class TorchAdapter(Adapter):
     name = "torch"
     differentiable = True
+
+    def __init__(self, xp: Any) -> None:
+        super().__init__(xp)
+        _torch()  # fills the module-level caches the fused kernels read
 
     def stop_gradient(self, x: Array) -> Array:
         return x.detach()
@@ -104,15 +154,27 @@ class TorchAdapter(Adapter):
             return False
         return not (isinstance(x, torch.Tensor) and x.device.type == "meta")
 
+    #: device types whose values are read without a device-to-host copy
+    HOST_DEVICE_TYPES = frozenset({"cpu"})
+
+    def values_on_host(self, x: Array) -> bool:
+        device = getattr(x, "device", None)
+        return device is None or device.type in self.HOST_DEVICE_TYPES
+
     # -- random numbers -----------------------------------------------------------------
     def owns_rng(self, rng: object) -> bool:
         cls = type(rng)
         return cls.__module__.startswith("torch") and cls.__name__ == "Generator"
 
+    def device_of(self, x: Array) -> Any:
+        if type(x) is _torch().Tensor:  # the common case without array-api-compat's checks
+            return x.device
+        return super().device_of(x)
+
     def _place(self, rng: object, device: Any) -> Any:
         torch = _torch()
         if device is not None:
-            return torch.device(device)
+            return device if type(device) is torch.device else torch.device(device)
         if isinstance(rng, torch.Generator):
             return torch.device(rng.device)
         return torch.get_default_device()
@@ -123,6 +185,8 @@ class TorchAdapter(Adapter):
             return None
         if rng is None:
             return None  # torch's own default generator: the framework's state, not ours
+        if torch.compiler.is_compiling():
+            raise TypeError(_COMPILE_RNG.format(kind=type(rng).__name__))
         if isinstance(rng, int):
             return torch.Generator(device=device).manual_seed(rng)
         if isinstance(rng, torch.Generator):
@@ -141,6 +205,9 @@ class TorchAdapter(Adapter):
     def noise_like(
         self, kind: str, rng: object, shape: tuple[int, ...], like: Array, sample_ndim: int = 0
     ) -> Array:
+        fast = self._plain_uniform(kind, rng, shape, like)
+        if fast is not None:
+            return fast
         dtensor = _dtensor_class()
         if dtensor is None or not isinstance(like, dtensor):
             return super().noise_like(kind, rng, shape, like, sample_ndim)
@@ -180,6 +247,34 @@ class TorchAdapter(Adapter):
             stride=_strides(shape),
         )
 
+    def _plain_uniform(
+        self, kind: str, rng: object, shape: tuple[int, ...], like: Array
+    ) -> Array | None:
+        """The hot path of :meth:`noise_like`: uniform noise for a plain tensor from
+        torch's global generator or a ``torch.Generator`` on ``like``'s device type (the
+        same draw as :meth:`_uniform`, without its dispatch); ``None`` for anything else."""
+        torch = _MODULE[0]
+        if kind != "uniform" or type(like) is not torch.Tensor:
+            return None
+        gen: Any = rng
+        if gen is not None and torch.compiler.is_compiling():
+            return None  # the general path explains what compiles
+        if gen is not None and (
+            type(gen) is not torch.Generator or gen.device.type != like.device.type
+        ):
+            return None  # int seeds, portable keys, errors: the general path
+        dtype = like.dtype
+        tiny = _TINY.get(dtype)
+        if tiny is None or like.device.type == "meta":
+            return None
+        return torch.rand(shape, generator=gen, dtype=dtype, device=like.device).clamp_min_(tiny)
+
+    def log_neg_log(self, u: Array, owned: bool) -> Array | None:
+        torch = _MODULE[0]
+        if owned and type(u) is torch.Tensor and not u.requires_grad:
+            return u.log_().neg_().log_()  # the fresh draw is ours: no new buffers
+        return None
+
     def uint32_ops(self, device: Any) -> Uint32Ops:
         return Int32LaneOps(self.xp, device)
 
@@ -193,7 +288,10 @@ class TorchAdapter(Adapter):
         device = self._place(rng, device)
         gen = self._generator(rng, device)
         u = torch.rand(shape, generator=gen, dtype=dtype, device=device)
-        return u.clamp_min_(torch.finfo(dtype).smallest_normal)
+        tiny = _TINY.get(dtype)
+        if tiny is None:
+            tiny = _TINY[dtype] = torch.finfo(dtype).smallest_normal
+        return u.clamp_min_(tiny)
 
     def _normal(self, rng: object, shape: tuple[int, ...], dtype: Any, device: Any) -> Array:
         torch = _torch()
@@ -261,26 +359,57 @@ class TorchAdapter(Adapter):
 
     # -- fused kernels -------------------------------------------------------------------
     def softmax(self, x: Array, axis: int) -> Array | None:
-        return _torch().softmax(x, dim=axis)
+        return _torch().softmax(x, axis)
 
     def log_softmax(self, x: Array, axis: int) -> Array | None:
-        return _torch().log_softmax(x, dim=axis)
+        return _torch().log_softmax(x, axis)
 
     def logsumexp(self, x: Array, axis: int, keepdims: bool) -> Array | None:
-        return _torch().logsumexp(x, dim=axis, keepdim=keepdims)
+        return _torch().logsumexp(x, axis, keepdims)
 
     def huber(self, x: Array, y: Array, delta: float) -> Array | None:
-        return _torch().nn.functional.huber_loss(x, y, reduction="none", delta=delta)
+        torch = _torch()
+        if _HUBER and not torch.compiler.is_compiling():
+            # the kernel itself: F.huber_loss re-checks and broadcasts same-shape inputs
+            # in Python (a few microseconds per call); 0 is reduction="none"
+            return _HUBER[0](x, y, 0, delta)
+        return torch.nn.functional.huber_loss(x, y, reduction="none", delta=delta)
 
     def softplus(self, x: Array, beta: float) -> Array | None:
         # torch returns x itself above the threshold; log1p(exp(-t)) is below half an ulp
         # of t for t = 20 in float32 but not in float64, where 40 is needed.
-        torch = _torch()
-        threshold = 40.0 if x.dtype == torch.float64 else 20.0
-        return torch.nn.functional.softplus(x, beta=beta, threshold=threshold)
+        softplus = _SOFTPLUS[0]  # filled by __init__
+        if x.dtype == _MODULE[0].float64:
+            return softplus(x, beta, 40.0)
+        if beta == 1.0:  # the defaults (beta 1, threshold 20): the fastest argument parsing
+            return softplus(x)
+        return softplus(x, beta, 20.0)
 
     def sigmoid(self, x: Array) -> Array | None:
         return _torch().sigmoid(x)
+
+    def one_hot_argmax(self, x: Array, axis: int, dtype: Any) -> Array | None:
+        torch = _torch()
+        if type(x) is not torch.Tensor:  # DTensor & co.: the core's form keeps the layout
+            return None
+        idx = torch.argmax(x.detach(), dim=axis, keepdim=True)  # the first maximum
+        return torch.zeros_like(x, dtype=dtype).scatter(axis, idx, 1.0)
+
+    def index_vector(self, like: Array, k: int) -> Array | None:
+        torch = _torch()
+        if type(like) is not torch.Tensor or torch.compiler.is_compiling():
+            return None  # a traced or fake tensor must never be cached
+        key = (k, like.dtype, like.device)
+        idx = _INDEX.get(key)
+        if idx is None:
+            if len(_INDEX) >= 64:
+                _INDEX.clear()
+            with torch.inference_mode(False):  # usable by autograd later
+                idx = torch.arange(k, dtype=like.dtype, device=like.device)
+            if type(idx) is not torch.Tensor:  # made under a tensor mode: do not keep
+                return idx
+            _INDEX[key] = idx
+        return idx
 
     def top_k_mask(self, x: Array, k: int, axis: int) -> Array | None:
         torch = _torch()

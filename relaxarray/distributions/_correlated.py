@@ -9,7 +9,12 @@ from typing import Any, ClassVar
 
 from relaxarray._gates import _float_param, _resolve_noise, _sigmoid
 from relaxarray._lib._typing import Array, ArrayT
-from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_positive,
+    namespace_and_adapter,
+    values_readable,
+)
 from relaxarray.distributions._base import Distribution
 
 __all__ = ["CorrelatedGates"]
@@ -70,7 +75,7 @@ class CorrelatedGates(Distribution[ArrayT]):
                 f"correlation must have shape (..., K, K) with K = logits.shape[-1] = {k}, "
                 f"got {tuple(correlation.shape)}"
             )
-        if adapter.is_concrete(correlation):
+        if values_readable(adapter, correlation):
             diag = xp.linalg.diagonal(correlation)
             if not bool(xp.all(xp.abs(diag - 1.0) < 1e-6)):
                 raise ValueError("correlation must have a unit diagonal")

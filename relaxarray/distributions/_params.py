@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from relaxarray._lib._typing import Array
-from relaxarray._namespace import as_float_array, check_positive, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_positive,
+    namespace_and_adapter,
+    values_readable,
+)
 from relaxarray._sampling import batch_of
 from relaxarray.backends._base import Adapter
 
@@ -48,8 +53,9 @@ def resolve_validate(validate_args: bool | None) -> bool:
 
 def concrete_all(adapter: Adapter, cond: Array) -> bool | None:
     """``all(cond)`` as a Python bool, or None when it cannot be read now (a tracer under
-    ``jax.jit``, ``torch.compile``, torch's ``meta`` device)."""
-    if not adapter.is_concrete(cond):
+    ``jax.jit``, ``torch.compile``, torch's ``meta`` device) or not without a
+    device-to-host round trip (see ``set_device_value_checks``)."""
+    if not values_readable(adapter, cond):
         return None
     good = adapter.xp.all(cond)
     if not adapter.is_concrete(good):  # a concrete array closed over inside a trace

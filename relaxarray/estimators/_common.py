@@ -41,7 +41,12 @@ from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
 from relaxarray._bernoulli import _bernoulli_threshold
 from relaxarray._lib._typing import Array, ArrayT, Namespace
-from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_axis,
+    namespace_and_adapter,
+    values_readable,
+)
 from relaxarray._relaxations import _one_hot_of_argmax
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid_precise
 from relaxarray.backends._base import Adapter
@@ -301,7 +306,7 @@ def evaluate(f: Objective, b: Array, p: Prepared, name: str = "f") -> Array:
             f"batch shape {batch}; it got samples of shape {tuple(b.shape)} and returned "
             f"{vshape}"
         )
-    if p.adapter.is_concrete(values):
+    if values_readable(p.adapter, values):
         v = p.adapter.stop_gradient(values)
         if not bool(p.xp.all(p.xp.isfinite(v))):
             bad = "NaN" if bool(p.xp.any(p.xp.isnan(v))) else "infinite"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from relaxarray._lib._typing import Array, ArrayT, Namespace
-from relaxarray._namespace import namespace_and_adapter
+from relaxarray._namespace import namespace_and_adapter, values_readable
 from relaxarray.backends._base import Adapter
 from relaxarray.estimators._common import (
     EMABaseline,
@@ -265,7 +265,7 @@ def score_function(
             f"f must return values of shape (num_samples, *B) with B a prefix of the "
             f"log_prob batch shape {lshape[1:]}; got {vshape}"
         )
-    if adapter.is_concrete(values):
+    if values_readable(adapter, values):
         v = adapter.stop_gradient(values)
         if not bool(xp.all(xp.isfinite(v))):
             raise ValueError("f returned NaN or infinite values for some samples; the "
