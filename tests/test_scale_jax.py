@@ -12,7 +12,6 @@ and the gradient stays sharded.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -21,10 +20,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [
-    pytest.mark.scale,
-    pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax not installed"),
-]
+from relaxarray.testing import requires_backend
+
+pytestmark = [pytest.mark.scale, requires_backend("jax")]
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
+from relaxarray.testing import import_backend
+
+torch = import_backend("torch")  # skips the module unless torch is selected and installed
 pytestmark = [
     pytest.mark.scale,
     pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed"),

@@ -97,6 +97,8 @@ NOT_SWEPT = {
     "estimators.EstimatorResult": "a plain (value, grad) container",
     "estimators.EMABaseline": "a plain state container (ema_baseline/update_ema are swept)",
     "estimators.Perturbed": "constructed by estimators.perturbed, which is swept",
+    "estimators.Comparison": "a plain result container (estimators.compare is swept)",
+    "estimators.EstimatorStats": "a plain result container (estimators.compare is swept)",
 }
 
 # -- recipes keyed by parameter name -----------------------------------------------------------
@@ -118,19 +120,25 @@ ROLE_OVERRIDE = {
 }
 #: positive scalar options swept over 1e-3..1e3
 TEMPERATURE_LIKE = {
-    "temperature", "forward_temperature", "backward_temperature", "temperature_forward",
-    "temperature_backward", "sigma", "beta", "delta", "eta",
+    "temperature", "forward_temperature", "backward_temperature", "sigma", "beta", "delta",
 }
+#: real scalar options (any finite value; NaN, inf and strings are bad): REBAR's eta is a
+#: control-variate scale that REBAR itself optimises, 0 and negative values included
+REAL_SCALAR = {"eta"}
 #: options left at their default (a value is fine whatever the input)
 DEFAULTED = {
     "axis", "hard", "keepdims", "stretch", "one_hot", "pseudo", "gap", "baseline",
-    "distribution", "lam", "num_terms", "noise", "probs", "decay",
+    "distribution", "lam", "num_terms", "noise", "probs", "decay", "validate_args",
+    "parameter_gradient", "estimators",
+    # deprecated spellings of forward_temperature/backward_temperature (estimators.decoupled_st)
+    "temperature_forward", "temperature_backward",
 }
 #: other options: a fixed valid value
 FIXED: dict[str, Callable[[Any], Any]] = {
     "sample_shape": lambda c: (2,),
     "num_samples": lambda c: 2,
     "num_rao_samples": lambda c: 3,
+    "num_estimates": lambda c: 4,
     "size": lambda c: 6,
     "total_count": lambda c: 4,
     "k": lambda c: min(2, c.K),
@@ -155,6 +163,11 @@ FIXED: dict[str, Callable[[Any], Any]] = {
     "device": lambda c: None,
     "xp": lambda c: None,
 }
+#: per-callable fixed values (a parameter whose name means something else there)
+CALL_FIXED: dict[tuple[str, str], Any] = {
+    # the global default is on; setting it to True again changes nothing for other tests
+    ("distributions.set_default_validate_args", "value"): True,
+}
 #: callables whose logits have a documented narrower range: the largest |logit| as a
 #: function of the dtype's max (the Laplace bridge's alpha grows like e^(max mu - min mu))
 SCALE_LIMIT = {"rx.laplace_bridge": lambda fmax: 0.45 * math.log(fmax)}
@@ -171,7 +184,14 @@ NOISE_KIND = {
 #: callables whose noise= is not one array (not swept for noise values)
 NOISE_NOT_ARRAY = {"estimators.gumbel_rao"}
 #: extra parameters of callables whose signature takes ``*params`` (named ``params[i]``)
-VARARGS = {"rx.inverse_cdf_sample": ("params[0]", "params[1]")}
+VARARGS: dict[str, tuple[str, ...]] = {"rx.inverse_cdf_sample": ("params[0]", "params[1]")}
+# the distribution classes take ``*args`` only to refuse positional parameters (keywords
+# only, with a message): nothing is passed there; the bad input "positional" checks it
+VARARGS.update({
+    n: () for n, obj in CALLABLES.items()
+    if n.startswith("distributions.") and inspect.isclass(obj)
+    and any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(obj).parameters.values())
+})
 VARARG_ROLE = {"params[0]": "logits", "params[1]": "positive"}
 
 
@@ -190,7 +210,7 @@ def unknown_params(name: str) -> list[str]:
             continue
         known = (
             p.name in ARRAY_ROLE or p.name in TEMPERATURE_LIKE or p.name in DEFAULTED
-            or p.name in FIXED
+            or p.name in FIXED or p.name in REAL_SCALAR or (name, p.name) in CALL_FIXED
         )
         if not known:
             out.append(p.name)
@@ -198,11 +218,13 @@ def unknown_params(name: str) -> list[str]:
 
 
 def is_array_param(name: str, p: inspect.Parameter) -> bool:
+    if (name, p.name) in CALL_FIXED:
+        return False
     if p.kind is p.POSITIONAL_ONLY and p.name in ARRAY_ROLE:
         return True
     if p.name in FIXED or p.name in TEMPERATURE_LIKE or p.name in DEFAULTED:
         return False
-    return p.name in ARRAY_ROLE
+    return p.name in ARRAY_ROLE and p.name not in REAL_SCALAR
 
 
 def role(name: str, pname: str) -> str:
@@ -346,6 +368,10 @@ class Call:
             # (1e4 / 1e-3 is not a float16 number)
             lo = max(lo, 4.0 * self.scale / self.fmax)
             return min(max(self.cfg.temperature, lo), hi)
+        if (self.name, pname) in CALL_FIXED:
+            return CALL_FIXED[self.name, pname]
+        if pname in REAL_SCALAR:
+            return 0.7
         return FIXED[pname](self)
 
     def build(self) -> tuple[list[Any], dict[str, Any]]:
@@ -416,10 +442,14 @@ def invoke(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     out = fn(*args, **kwargs)
     if name.startswith("distributions.") and inspect.isclass(fn):
         d = out
-        rng = rx.random.portable(1)
-        has_r = type(d).rsample is not rx.distributions.Distribution.rsample
-        s = d.rsample((2,), rng=rng) if has_r else d.sample((2,), rng=rng)
-        return (s, d.log_prob(s))
+        base = rx.distributions.Distribution
+        # log_prob of the distribution's own sample (sample, not rsample: GumbelTopK's
+        # rsample is a relaxed k-hot, its support holds index sets), where it has one
+        s = d.sample((2,), rng=rx.random.portable(1))
+        lp = d.log_prob(s) if type(d).log_prob is not base.log_prob else None
+        if type(d).rsample is not base.rsample:
+            return (d.rsample((2,), rng=rx.random.portable(2)), lp)
+        return (s, lp)
     if name == "estimators.ema_baseline":
         return rx.estimators.update_ema(out, args[0] * 2)
     return out
@@ -745,6 +775,13 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
         for v in (0.0, -1.0, math.nan, math.inf):
             out.append(Bad(f"{t}={v}", (t,), _set(t, v)))
         out.append(Bad(f"{t}='1'", (t,), _set(t, "1")))
+    for t in sorted(REAL_SCALAR & set(ps)):
+        for v in (math.nan, math.inf, "1"):
+            out.append(Bad(f"{t}={v!r}", (t,), _set(t, v)))
+    for (n, t), _ in CALL_FIXED.items():
+        if n == name:
+            for v in (1, "yes", None, 1.0):
+                out.append(Bad(f"{t}={v!r}", (t,), _set(t, v)))
     if "probs" in ps and is_dist:
         def probs(v: float) -> Callable[..., Any]:
             def m(c: Call, args: list[Any], kwargs: dict[str, Any]) -> None:
@@ -785,6 +822,11 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
             r2 = role(name, p2)
             out.append(Bad(f"{p2} wrong shape", (p2, "broadcast"),
                            _set(w2, lambda c: c.be.asarray(np.ones((c.K + 1,))))))
+    if VARARGS.get(name) == ():  # the keywords-only guard of a distribution class
+        def positional(c: Call, args: list[Any], kwargs: dict[str, Any]) -> None:
+            first = next(k for k in ("probs", "logits", "temperature") if k in kwargs)
+            args.insert(0, kwargs.pop(first))
+        out.append(Bad("positional parameter", ("keywords only",), positional))
     if "rng" in ps:
         kinds: list[tuple[str, Any]] = [
             ("True", True), ("'0'", "0"), ("1.5", 1.5), ("object()", object()),
@@ -796,7 +838,8 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
         if "noise" in ps and name not in ("estimators.perturbed", "estimators.imle"):
             out.append(Bad("rng and noise", ("rng", "noise"),
                            _set("noise", lambda c: noise_like(c, 0.5))))
-            out.append(Bad("neither rng nor noise", ("rng", "noise"), _set("rng", None)))
+            if be.base == "jax":  # elsewhere rng=None draws from the global generator
+                out.append(Bad("neither rng nor noise", ("rng", "noise"), _set("rng", None)))
             if name not in NOISE_NOT_ARRAY:
                 def bad_noise(v: float) -> Callable[..., Any]:
                     def m(c: Call, args: list[Any], kwargs: dict[str, Any]) -> None:

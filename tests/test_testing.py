@@ -298,10 +298,6 @@ def _pytest(args: list[str], tmp_path: Path, **env: str) -> subprocess.Completed
     )
 
 
-@pytest.mark.xfail(
-    reason="tests added in the 0.2.0 merge (sweep defects, temperature shape) are flagged",
-    strict=False,
-)
 def test_numpy_selection_collects_no_other_backend(tmp_path: Path) -> None:
     """With RELAXARRAY_TEST_BACKENDS=numpy, no collected test needs another backend."""
     (tmp_path / "h11t_guard.py").write_text(GUARD)
