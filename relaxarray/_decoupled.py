@@ -7,7 +7,12 @@ from typing import Any
 from relaxarray._gates import _float_param, _resolve_noise
 from relaxarray._gumbel import _st_gumbel_softmax
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._namespace import as_float_array, check_axis, check_positive, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_category_axis,
+    check_positive,
+    namespace_and_adapter,
+)
 from relaxarray.backends._base import Adapter
 
 __all__ = ["decoupled_st_gumbel_softmax"]
@@ -28,9 +33,7 @@ def _check_decoupled(
     """Validate; return ``(xp, adapter, T_f, T_b, negative axis, parameter batch shape)``."""
     xp, adapter = namespace_and_adapter(logits, tf, tb, noise)
     as_float_array(logits, "logits", xp)
-    if logits.ndim == 0:
-        raise ValueError("logits must have at least one dimension")
-    ax = check_axis(axis, logits.ndim) - logits.ndim
+    ax = check_category_axis(logits, axis, "logits") - logits.ndim
     tf = _float_param(tf, "forward_temperature", xp, logits)
     tb = _float_param(tb, "backward_temperature", xp, logits)
     check_positive(tf, "forward_temperature", adapter)

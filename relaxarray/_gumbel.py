@@ -15,7 +15,7 @@ from typing import Any
 from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import (
     as_float_array,
-    check_axis,
+    check_category_axis,
     check_positive,
     namespace_and_adapter,
 )
@@ -61,9 +61,7 @@ def _perturbed(
     """``(xp, adapter, logits + g, negative axis)``; temperature only validated here."""
     xp, adapter = namespace_and_adapter(logits, temperature)
     as_float_array(logits, "logits", xp)
-    if logits.ndim == 0:
-        raise ValueError("logits must have at least one dimension (the category axis)")
-    axis = check_axis(axis, logits.ndim) - logits.ndim
+    axis = check_category_axis(logits, axis, "logits") - logits.ndim
     if temperature is not None:
         check_positive(temperature, "temperature", adapter)
     batch = tuple(logits.shape)

@@ -8,12 +8,12 @@ softmax, log-softmax and logsumexp (the tests compare them with the core).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from relaxarray._lib._typing import Array, Namespace
 from relaxarray._namespace import (
     as_float_array,
-    check_axis,
     check_category_axis,
     check_positive,
     device,
@@ -286,9 +286,7 @@ def one_hot_argmax(x: Array, /, *, axis: int = -1) -> Array:
     """
     xp, _ = namespace_and_adapter(x)
     as_float_array(x, "x", xp)
-    if x.ndim == 0:
-        raise ValueError("x must have at least one dimension")
-    return _one_hot_of_argmax(xp, x, check_axis(axis, x.ndim), x.dtype)
+    return _one_hot_of_argmax(xp, x, check_category_axis(x, axis, "x"), x.dtype)
 
 
 def _one_hot_of_argmax(xp: Namespace, z: Array, axis: int, dtype: Any) -> Array:
@@ -297,10 +295,15 @@ def _one_hot_of_argmax(xp: Namespace, z: Array, axis: int, dtype: Any) -> Array:
     The positions come from ``z`` itself (a running count of ``ones_like(z)`` along
     ``axis``), not from a fresh ``arange``, so the result keeps ``z``'s layout: its
     sharding, DTensor placements or dask chunks.
+
+    A row holding a NaN gives a NaN row: ``argmax`` takes NaN for the maximum on every
+    backend, which made a NaN logit look like a valid, confident one-hot.
     """
     idx = xp.argmax(z, axis=axis, keepdims=True)
     positions = xp.cumulative_sum(xp.ones_like(z, dtype=idx.dtype), axis=axis)
-    return xp.astype(positions == idx + 1, dtype)
+    hot = xp.astype(positions == idx + 1, dtype)
+    bad = xp.any(xp.isnan(z), axis=axis, keepdims=True)
+    return xp.where(bad, xp.full_like(hot, math.nan), hot)
 
 
 def huber(x: Array, y: Array, /, *, delta: float = 1.0) -> Array:

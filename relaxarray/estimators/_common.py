@@ -117,6 +117,7 @@ def ema_baseline(init: Array, /, *, decay: float = 0.9) -> EMABaseline:
     """
     if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
         raise ValueError(f"decay must be a number in [0, 1), got {decay!r}")
+    as_float_array(init, "init")
     return EMABaseline(init, decay)
 
 
@@ -126,7 +127,8 @@ def update_ema(state: EMABaseline, value: Array, /) -> EMABaseline:
     ``value`` is typically the estimate returned by the estimator (the mean of ``f`` over
     the samples); its gradient is stopped.
     """
-    _, adapter = namespace_and_adapter(value)
+    xp, adapter = namespace_and_adapter(value)
+    as_float_array(value, "value", xp)
     v = adapter.stop_gradient(value)
     return EMABaseline(state.decay * state.value + (1 - state.decay) * v, state.decay)
 

@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._namespace import as_float_array, check_axis, device, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_axis,
+    check_category_axis,
+    device,
+    namespace_and_adapter,
+)
 from relaxarray._sampling import log_sigmoid, sigmoid_precise
 from relaxarray.estimators._arm import arm, arm_grad, disarm, disarm_grad
 from relaxarray.estimators._score import reinforce, reinforce_grad
@@ -279,7 +285,10 @@ def compare(
         raise ValueError(f"unknown estimators {unknown}; choose from {sorted(ESTIMATORS)}")
     if distribution not in ("bernoulli", "categorical"):
         raise ValueError(f"distribution must be 'bernoulli' or 'categorical', got {distribution!r}")
-    ax = check_axis(axis, logits.ndim) - logits.ndim if distribution == "categorical" else -1
+    categorical = distribution == "categorical"
+    ax = check_category_axis(logits, axis, "logits") - logits.ndim if categorical else -1
+    if adapter.is_concrete(logits) and bool(xp.any(xp.isnan(logits))):
+        raise ValueError("logits must not be NaN")
     shape = tuple(logits.shape)
     R = num_estimates
     th = xp.broadcast_to(xp.reshape(logits, (1, *shape)), (R, *shape))

@@ -31,6 +31,7 @@ along :math:`\theta`). See ``docs/estimators-st.md`` for the recipe.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +53,22 @@ from relaxarray.random import logistic_from_uniform
 __all__ = ["rebar", "relax"]
 
 Objective = Callable[[Array], Array]
+
+
+def _check_eta(eta: Any, xp: Namespace, adapter: Any) -> None:
+    """``eta`` scales REBAR's control variate: any finite real (REBAR adapts it, its sign
+    included); NaN, infinities and non-numbers are refused, naming ``eta``."""
+    if isinstance(eta, bool) or not (isinstance(eta, (int, float)) or hasattr(eta, "dtype")):
+        raise TypeError(f"eta must be a real number or array, got {type(eta).__name__}")
+    if isinstance(eta, (int, float)):
+        if not math.isfinite(eta):
+            raise ValueError(f"eta must be finite, got {eta!r}")
+        return
+    as_float_array(eta, "eta", xp)
+    if adapter.is_concrete(eta):
+        good = xp.all(xp.isfinite(eta))
+        if adapter.is_concrete(good) and not bool(good):
+            raise ValueError("eta must be finite everywhere")
 
 
 def _sum_to(xp: Namespace, x: Array, ndim: int) -> Array:
@@ -252,6 +269,7 @@ def rebar(
     """
     xp, adapter = namespace_and_adapter(logits)
     check_temperature(temperature, adapter)
+    _check_eta(eta, xp, adapter)
     plain = _check_parameter_gradient(parameter_gradient)
     categorical = distribution == "categorical"
     r = _Relaxed(logits, distribution, axis, num_samples, rng, noise)
