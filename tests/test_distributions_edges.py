@@ -322,6 +322,14 @@ def test_nan_loc_refused_at_construction(be, make):
         make(be, loc)
 
 
+@pytest.mark.parametrize("cls", [LogisticNormal, InvertibleGaussian])
+def test_simplex_scale_shape_named(be, cls):
+    # a scale that does not broadcast with loc failed later, in rsample, with torch's
+    # "The size of tensor a (6) must match the size of tensor b (5)"
+    with pytest.raises(ValueError, match=r"loc .* and scale .* do not broadcast"):
+        cls(be.asarray(np.zeros((3, 5))), be.asarray(np.ones(6)))
+
+
 def test_set_default_validate_args_names_its_argument():
     for bad in (1, "yes", None, 1.0):
         with pytest.raises(TypeError, match="value must be a bool"):

@@ -218,6 +218,13 @@ EMPTY_K = [
     ("generalized", lambda x, be: rx.generalized_gumbel_softmax(
         x, be.asarray(np.zeros(0)), rng=be.rng(0)), "log_probs"),
     ("one_hot_argmax", lambda x, be: rx.one_hot_argmax(x), "x"),
+    # the categorical estimators: torch raised IndexError "argmax(): Expected reduction dim"
+    ("est.st_gumbel_softmax", lambda x, be: est.st_gumbel_softmax(x, rng=be.rng(0)), "logits"),
+    ("est.reinforce", lambda x, be: est.reinforce(
+        lambda b: b.sum(-1), x, distribution="categorical", num_samples=2, rng=be.rng(0)),
+     "logits"),
+    ("est.rebar", lambda x, be: est.rebar(
+        lambda b: b.sum(-1), x, distribution="categorical", rng=be.rng(0)), "logits"),
 ]
 
 

@@ -61,6 +61,12 @@ class LogisticNormal(Distribution):
             raise ValueError("loc must have at least one dimension (K - 1 categories)")
         check_not_nan(self.loc, "loc", self._validate_args)
         check_positive(self.scale, "scale", adapter)
+        try:
+            xp.broadcast_shapes(tuple(loc.shape), tuple(scale.shape))
+        except (ValueError, RuntimeError) as exc:
+            raise ValueError(
+                f"loc {tuple(loc.shape)} and scale {tuple(scale.shape)} do not broadcast"
+            ) from exc
 
     # the Gaussian in w-coordinates; InvertibleGaussian overrides these two
     def _w_loc(self) -> Array:

@@ -41,7 +41,12 @@ from typing import Any, NamedTuple
 
 from relaxarray._bernoulli import _bernoulli_threshold
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_axis,
+    check_category_axis,
+    namespace_and_adapter,
+)
 from relaxarray._relaxations import _one_hot_of_argmax
 from relaxarray._sampling import get_noise, log_sigmoid, sigmoid_precise
 from relaxarray.backends._base import Adapter
@@ -224,9 +229,7 @@ def prepare(
     categorical = distribution == "categorical"
     ax = -1
     if categorical:
-        if logits.ndim == 0:
-            raise ValueError("categorical logits must have at least one dimension")
-        ax = check_axis(axis, logits.ndim) + 1
+        ax = check_category_axis(logits, axis, "logits") + 1
     if noise is None:
         if isinstance(num_samples, bool) or not isinstance(num_samples, int):
             raise TypeError(f"num_samples must be an int, got {type(num_samples).__name__}")

@@ -276,6 +276,11 @@ def compare(
     """
     xp, adapter = namespace_and_adapter(logits)
     as_float_array(logits, "logits", xp)
+    if not adapter.is_concrete(logits):
+        raise ValueError(
+            "compare reports numbers: logits must hold values (not a traced array or an "
+            "array on torch's meta device)"
+        )
     if isinstance(num_estimates, bool) or not isinstance(num_estimates, int) or num_estimates < 2:
         raise ValueError(f"num_estimates must be an int >= 2, got {num_estimates!r}")
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 2:
@@ -287,7 +292,7 @@ def compare(
         raise ValueError(f"distribution must be 'bernoulli' or 'categorical', got {distribution!r}")
     categorical = distribution == "categorical"
     ax = check_category_axis(logits, axis, "logits") - logits.ndim if categorical else -1
-    if adapter.is_concrete(logits) and bool(xp.any(xp.isnan(logits))):
+    if bool(xp.any(xp.isnan(logits))):
         raise ValueError("logits must not be NaN")
     shape = tuple(logits.shape)
     R = num_estimates

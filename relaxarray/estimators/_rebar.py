@@ -36,7 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
+from relaxarray._namespace import as_float_array, check_category_axis, namespace_and_adapter
 from relaxarray._relaxations import _logsumexp, _softmax
 from relaxarray._sampling import softplus
 from relaxarray.estimators._st import _sigmoid
@@ -99,9 +99,7 @@ class _Relaxed:
         self.xp, self.adapter = xp, adapter
         self.categorical = distribution == "categorical"
         if self.categorical:
-            if logits.ndim == 0:
-                raise ValueError("categorical logits must have at least one dimension")
-            ax = check_axis(axis, logits.ndim) + 1
+            ax = check_category_axis(logits, axis, "logits") + 1
             self.axis = ax
             self.z = th + gumbel(xp, u)
             self.b = one_hot_of_argmax(xp, sg(self.z), ax)
