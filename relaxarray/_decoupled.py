@@ -77,6 +77,21 @@ def decoupled_st_gumbel_softmax(
     which is why :math:`T_f` scales the logits only. ``relaxarray.estimators.decoupled_st``
     is the same kernel with uniform noise and ``num_samples``.
 
+    For a downstream weight :math:`w` the gradient is, in closed form (the softmax Jacobian
+    :math:`(\operatorname{diag}(s) - s s^\top)/T_b` times :math:`\partial y/\partial\ell
+    = 1/T_f`), with :math:`s = \operatorname{softmax}(y / T_b)`:
+
+    .. math::
+
+        \frac{\partial}{\partial \ell_j} \sum_i w_i\, \text{value}_i
+        = \frac{s_j \bigl(w_j - \sum_i w_i s_i\bigr)}{T_f\, T_b}.
+
+    Which equation of the paper this is: the construction implements the paper's stated
+    split (abstract of arXiv:2410.13331v2: :math:`\tau_f` for the forward pass's
+    stochasticity, :math:`\tau_b` for the backward pass's dispersion across categories);
+    it has not been checked against the equations of the paper's method section or the
+    authors' code.
+
     :math:`y` is shifted by its (stop-gradient) maximum before the division by
     :math:`T_b`, so values and gradients stay finite for extreme logits and temperatures,
     also under ``jax.jit`` in float32.

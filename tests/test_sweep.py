@@ -56,16 +56,12 @@ settings.register_profile(
     suppress_health_check=list(HealthCheck),
 )
 PROFILE = "sweep-long" if os.environ.get("RELAXARRAY_SWEEP_PROFILE") == "long" else "sweep-ci"
-# The default run sweeps NumPy only (the other backends take about 15 minutes of one core);
-# RELAXARRAY_SWEEP_BACKENDS=all or the long profile sweeps every backend in the matrix.
+# The default run sweeps NumPy, array-api-strict (both devices) and torch (CPU and meta):
+# under a minute of one core together. jax (eager and jit: every case compiles) takes more
+# than ten (docs/testing.md has the measured times): RELAXARRAY_SWEEP_BACKENDS=all, or the
+# long profile, adds it.
 SWEEP_ALL = PROFILE == "sweep-long" or os.environ.get("RELAXARRAY_SWEEP_BACKENDS") == "all"
-# Not yet reconciled with the 0.2.0 merge (rng=None accepted, keyword-only distribution
-# constructors, new public names): about 60 NumPy cases disagree with the recipes. Until
-# they are, the sweep runs only when asked for (RELAXARRAY_SWEEP=1 or the variables above).
-pytestmark = pytest.mark.skipif(
-    not (SWEEP_ALL or os.environ.get("RELAXARRAY_SWEEP") == "1"),
-    reason="whole-API sweep: set RELAXARRAY_SWEEP=1 (not reconciled with the 0.2.0 merge yet)",
-)
+DEFAULT_BACKENDS = ("numpy", "array_api_strict", "torch")
 
 
 # -- discovery ---------------------------------------------------------------------------------
@@ -270,7 +266,7 @@ SWEEP_VARIANTS = [
 def _variant_params() -> list[Any]:
     out = []
     for base, dev, jit in SWEEP_VARIANTS:
-        if not backend_enabled(base) or (not SWEEP_ALL and base != "numpy"):
+        if not backend_enabled(base) or (not SWEEP_ALL and base not in DEFAULT_BACKENDS):
             continue
         vid = base + (f"-{dev}" if dev else "") + ("-jit" if jit else "")
         marks = [] if is_installed(base) else [pytest.mark.skip(reason=f"{base} not installed")]
@@ -749,21 +745,33 @@ def _set(where: int | str, value: Any, categorical: bool = False) -> Callable[..
     return m
 
 
-def other_library_array(be: Backend, a: np.ndarray) -> Any:
+def other_array_library(be: Backend) -> str | None:
+    """A second array library for the mixed-libraries case, among the selected backends
+    (RELAXARRAY_TEST_BACKENDS=numpy must not import torch); None: the case is skipped."""
     if be.base != "numpy":
-        return np.asarray(a)
-    import torch
+        return "numpy"
+    return next((b for b in ("torch", "jax", "array_api_strict") if backend_enabled(b)), None)
 
-    return torch.as_tensor(a)
+
+def other_library_array(be: Backend, a: np.ndarray) -> Any:
+    lib = other_array_library(be)
+    if lib == "numpy":
+        return np.asarray(a)
+    return Backend(str(lib)).asarray(a)
+
+
+def other_rng_library(be: Backend) -> str | None:
+    # the generic adapter (array-api-strict) draws from numpy generators natively
+    if be.base not in ("numpy", "array_api_strict"):
+        return "numpy"
+    return next((b for b in ("torch", "jax") if backend_enabled(b)), None)
 
 
 def other_library_rng(be: Backend) -> Any:
-    # the generic adapter (array-api-strict) draws from numpy generators natively
-    if be.base not in ("numpy", "array_api_strict"):
+    lib = other_rng_library(be)
+    if lib == "numpy":
         return np.random.default_rng(0)
-    import torch
-
-    return torch.Generator().manual_seed(0)
+    return Backend(str(lib)).rng(0)
 
 
 def bad_cases(name: str, be: Backend) -> list[Bad]:
@@ -809,7 +817,7 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
         out.append(Bad(f"list {pname}", (pname, "Python list"),
                        _set(where, lambda c: c.np_array(r).tolist())))
         mix_target = arrays[1] if len(arrays) > 1 else None
-        if mix_target is not None:
+        if mix_target is not None and other_array_library(be) is not None:
             w2, p2 = mix_target
             r2 = role(name, p2)
             out.append(Bad(f"mixed {p2}", (p2, "different libraries"),
@@ -833,6 +841,8 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
             ("True", True), ("'0'", "0"), ("1.5", 1.5), ("object()", object()),
             ("other library", None),
         ]
+        if other_rng_library(be) is None:
+            kinds.pop()
         for label, v in kinds:
             val = (lambda c: other_library_rng(c.be)) if label == "other library" else v
             out.append(Bad(f"rng={label}", ("rng",), _set("rng", val)))
