@@ -556,8 +556,9 @@ def record(be: Backend, kind: str) -> None:
     OUTCOMES[be.id][kind] += 1
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def _write_table() -> Any:
+    """Rewrite the table after every test, so an interrupted run still leaves its counts."""
     yield
     path = os.environ.get("RELAXARRAY_SWEEP_TABLE")
     if path:
