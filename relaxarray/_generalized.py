@@ -130,8 +130,9 @@ def truncated_poisson(log_rate: Array, /, *, size: int) -> tuple[Array, Array, A
     as_float_array(log_rate, "log_rate", xp)
     n = _support(log_rate, size, xp)
     lr = xp.expand_dims(log_rate, axis=-1)
-    # exp(log_rate) overflows to inf (as it should: no kept mass) without a warning
-    big = math.log(float(xp.finfo(log_rate.dtype).max))
+    # exp(log_rate) must not overflow (a warning; and inf makes the gradient 0 * inf = NaN):
+    # clipped a little below log(max), a rate so large leaves no kept mass either way
+    big = math.log(float(xp.finfo(log_rate.dtype).max)) - 0.05
     rate = xp.exp(xp.clip(log_rate, max=big))
     return _table(xp, adapter, n * lr - adapter.lgamma(n + 1.0), n, -rate)
 
