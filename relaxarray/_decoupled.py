@@ -7,7 +7,12 @@ from typing import Any
 from relaxarray._gates import _float_param, _resolve_noise
 from relaxarray._gumbel import _st_gumbel_softmax
 from relaxarray._lib._typing import Array, ArrayT, Namespace
-from relaxarray._namespace import as_float_array, check_axis, check_positive, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_category_axis,
+    check_positive,
+    namespace_and_adapter,
+)
 from relaxarray.backends._base import Adapter
 
 __all__ = ["decoupled_st_gumbel_softmax"]
@@ -28,9 +33,7 @@ def _check_decoupled(
     """Validate; return ``(xp, adapter, T_f, T_b, negative axis, parameter batch shape)``."""
     xp, adapter = namespace_and_adapter(logits, tf, tb, noise)
     as_float_array(logits, "logits", xp)
-    if logits.ndim == 0:
-        raise ValueError("logits must have at least one dimension")
-    ax = check_axis(axis, logits.ndim) - logits.ndim
+    ax = check_category_axis(logits, axis, "logits") - logits.ndim
     tf = _float_param(tf, "forward_temperature", xp, logits)
     tb = _float_param(tb, "backward_temperature", xp, logits)
     check_positive(tf, "forward_temperature", adapter)
@@ -73,6 +76,21 @@ def decoupled_st_gumbel_softmax(
     as a whole by :math:`1/T_f` would leave the arg max, hence the forward pass, unchanged,
     which is why :math:`T_f` scales the logits only. ``relaxarray.estimators.decoupled_st``
     is the same kernel with uniform noise and ``sample_shape``.
+
+    For a downstream weight :math:`w` the gradient is, in closed form (the softmax Jacobian
+    :math:`(\operatorname{diag}(s) - s s^\top)/T_b` times :math:`\partial y/\partial\ell
+    = 1/T_f`), with :math:`s = \operatorname{softmax}(y / T_b)`:
+
+    .. math::
+
+        \frac{\partial}{\partial \ell_j} \sum_i w_i\, \text{value}_i
+        = \frac{s_j \bigl(w_j - \sum_i w_i s_i\bigr)}{T_f\, T_b}.
+
+    Which equation of the paper this is: the construction implements the paper's stated
+    split (abstract of arXiv:2410.13331v2: :math:`\tau_f` for the forward pass's
+    stochasticity, :math:`\tau_b` for the backward pass's dispersion across categories);
+    it has not been checked against the equations of the paper's method section or the
+    authors' code.
 
     :math:`y` is shifted by its (stop-gradient) maximum before the division by
     :math:`T_b`, so values and gradients stay finite for extreme logits and temperatures,

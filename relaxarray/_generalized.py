@@ -3,13 +3,14 @@ distribution over a finite (or truncated) set of values."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from relaxarray._gates import _float_param, _resolve_noise
 from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import (
     as_float_array,
-    check_axis,
+    check_category_axis,
     check_positive,
     device,
     namespace_and_adapter,
@@ -78,9 +79,7 @@ def generalized_gumbel_softmax(
     xp, adapter = namespace_and_adapter(log_probs, values, temperature, noise)
     as_float_array(log_probs, "log_probs", xp)
     as_float_array(values, "values", xp)
-    if log_probs.ndim == 0:
-        raise ValueError("log_probs must have at least one dimension (the support)")
-    ax = check_axis(axis, log_probs.ndim) - log_probs.ndim  # negative: from the noise's end
+    ax = check_category_axis(log_probs, axis, "log_probs") - log_probs.ndim  # from the end
     temperature = _float_param(temperature, "temperature", xp, log_probs)
     check_positive(temperature, "temperature", adapter)
     g = _resolve_noise(xp, adapter, rng, noise, tuple(log_probs.shape), log_probs, "gumbel")
@@ -91,11 +90,18 @@ def generalized_gumbel_softmax(
     return xp.sum(w * values, axis=ax)
 
 
-def _table(xp: Namespace, adapter: Adapter, log_pmf: Array, n: Array) -> tuple[Array, Array, Array]:
-    """Renormalise over the kept support; report the dropped mass ``1 - sum(kept)``
-    (absolute accuracy about machine epsilon)."""
+def _table(
+    xp: Namespace, adapter: Adapter, log_pmf: Array, n: Array, log_const: Any = 0.0
+) -> tuple[Array, Array, Array]:
+    r"""Renormalise ``log_pmf + log_const`` over the kept support; report the dropped mass
+    ``1 - sum(kept)`` (absolute accuracy about machine epsilon).
+
+    ``log_const`` is constant over the support (Poisson's :math:`-\lambda`): it cancels in
+    the renormalised table and only enters the kept mass, so a huge constant cannot swallow
+    the terms that vary with :math:`n`."""
     lse = _logsumexp(xp, adapter, log_pmf, log_pmf.ndim - 1, True)
-    return log_pmf - lse, n, xp.clip(-xp.expm1(lse[..., 0]), min=0.0)
+    kept = lse[..., 0] + log_const
+    return log_pmf - lse, n, xp.clip(-xp.expm1(kept), min=0.0)
 
 
 def _support(x: Array, size: int, xp: Namespace) -> Array:
@@ -124,8 +130,11 @@ def truncated_poisson(log_rate: ArrayT, /, *, size: int) -> tuple[ArrayT, ArrayT
     as_float_array(log_rate, "log_rate", xp)
     n = _support(log_rate, size, xp)
     lr = xp.expand_dims(log_rate, axis=-1)
-    log_pmf = n * lr - xp.exp(lr) - adapter.lgamma(n + 1.0)
-    return _table(xp, adapter, log_pmf, n)
+    # exp(log_rate) must not overflow (a warning; and inf makes the gradient 0 * inf = NaN):
+    # clipped a little below log(max), a rate so large leaves no kept mass either way
+    big = math.log(float(xp.finfo(log_rate.dtype).max)) - 0.05
+    rate = xp.exp(xp.clip(log_rate, max=big))
+    return _table(xp, adapter, n * lr - adapter.lgamma(n + 1.0), n, -rate)
 
 
 def truncated_geometric(logits: ArrayT, /, *, size: int) -> tuple[ArrayT, ArrayT, ArrayT]:

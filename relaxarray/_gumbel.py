@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from relaxarray._lib._typing import Array, ArrayT, Namespace
-from relaxarray._namespace import check_axis, check_positive, float_namespace
+from relaxarray._namespace import check_category_axis, check_positive, float_namespace
 from relaxarray._relaxations import _exact_division, _one_hot_of_argmax, _softmax
 from relaxarray._sampling import batch_of, get_noise
 from relaxarray._straight_through import _straight_through
@@ -69,9 +69,7 @@ def _perturbed_exact(
     """``(xp, adapter, logits + g, negative axis, exact)``; temperature only validated
     here; ``exact``: dividing by the temperature is exact (no shift needed first)."""
     xp, adapter, wide = float_namespace(logits, "logits", temperature)
-    if logits.ndim == 0:
-        raise ValueError("logits must have at least one dimension (the category axis)")
-    axis = check_axis(axis, logits.ndim) - logits.ndim
+    axis = check_category_axis(logits, axis, "logits") - logits.ndim
     batch = tuple(logits.shape)
     if temperature is not None and type(temperature) is not float:
         check_positive(temperature, "temperature", adapter)

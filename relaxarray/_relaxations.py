@@ -14,7 +14,6 @@ from typing import Any
 from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import (
     as_float_array,
-    check_axis,
     check_category_axis,
     check_positive,
     device,
@@ -344,9 +343,7 @@ def one_hot_argmax(x: ArrayT, /, *, axis: int = -1) -> ArrayT:
     """
     xp, _ = namespace_and_adapter(x)
     as_float_array(x, "x", xp)
-    if x.ndim == 0:
-        raise ValueError("x must have at least one dimension")
-    return _one_hot_of_argmax(xp, x, check_axis(axis, x.ndim), x.dtype)
+    return _one_hot_of_argmax(xp, x, check_category_axis(x, axis, "x"), x.dtype)
 
 
 def _one_hot_of_argmax(
@@ -358,14 +355,17 @@ def _one_hot_of_argmax(
     ``axis``), not from a fresh ``arange``, so the result keeps ``z``'s layout: its
     sharding, DTensor placements or dask chunks. An ``adapter`` may supply a fused kernel
     (:meth:`relaxarray.backends.Adapter.one_hot_argmax`; the tests compare the two).
+
+    A row holding a NaN gives a NaN row (on both paths): ``argmax`` takes NaN for the
+    maximum on every backend, which made a NaN logit look like a valid, confident one-hot.
     """
-    if adapter is not None:
-        fast = adapter.one_hot_argmax(z, axis, dtype)
-        if fast is not None:
-            return fast
-    idx = xp.argmax(z, axis=axis, keepdims=True)
-    positions = xp.cumulative_sum(xp.ones_like(z, dtype=idx.dtype), axis=axis)
-    return xp.astype(positions == idx + 1, dtype)
+    hot = adapter.one_hot_argmax(z, axis, dtype) if adapter is not None else None
+    if hot is None:
+        idx = xp.argmax(z, axis=axis, keepdims=True)
+        positions = xp.cumulative_sum(xp.ones_like(z, dtype=idx.dtype), axis=axis)
+        hot = xp.astype(positions == idx + 1, dtype)
+    bad = xp.any(xp.isnan(z), axis=axis, keepdims=True)
+    return xp.where(bad, xp.full_like(hot, math.nan), hot)
 
 
 def huber(x: ArrayT, y: ArrayT, /, *, delta: float = 1.0) -> ArrayT:

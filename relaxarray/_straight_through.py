@@ -54,6 +54,9 @@ def straight_through(hard: ArrayT, soft: ArrayT, /) -> ArrayT:
     >>> rx.straight_through(np.array([0.0, 1.0]), np.array([0.3, 0.7]))
     array([0., 1.])
     """
+    for name, v in (("hard", hard), ("soft", soft)):
+        if not hasattr(v, "shape"):
+            raise TypeError(f"{name} must be an array, got {type(v).__name__}")
     xp, adapter = namespace_and_adapter(hard, soft)
     if hard.shape != soft.shape:
         try:

@@ -23,6 +23,10 @@ from relaxarray.testing import backend_enabled, selected_backends
 
 pytest_plugins = ["relaxarray.testing.pytest_plugin"]
 
+# subprocess workers of the scale-out tests import their framework at the top: not test
+# modules (--doctest-modules would import them, whatever RELAXARRAY_TEST_BACKENDS says)
+collect_ignore_glob = ["_scale_*_worker.py"]
+
 BASES = KNOWN_BACKENDS
 
 

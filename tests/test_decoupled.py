@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import special
@@ -77,6 +79,41 @@ def test_backward_temperature_sets_the_gradient(be):
         grads[(tf, tb)] = got
     assert not np.allclose(grads[(1.0, 0.5)], grads[(1.0, 2.0)])
     assert not np.allclose(grads[(1.0, 0.5)], grads[(2.0, 0.5)])
+
+
+def test_hand_derivation_value_and_gradient(be):
+    r"""One row, fixed noise, worked by hand.
+
+    :math:`y = \ell / T_f + g`; value :math:`\mathrm{onehot}(\arg\max y)`; the gradient of
+    :math:`\sum_i w_i s_i` with :math:`s = \mathrm{softmax}(y / T_b)` is
+    :math:`\partial / \partial \ell_j = s_j (w_j - \sum_i w_i s_i) / (T_f T_b)`
+    (the softmax Jacobian :math:`(\mathrm{diag}(s) - s s^\top) / T_b` times
+    :math:`\partial y / \partial \ell = 1 / T_f`).
+    """
+    lg, g, w = np.array([1.0, 2.0, 0.0]), np.array([0.6, -0.8, 0.1]), np.array([1.0, -1.0, 2.0])
+    tf, tb = 2.0, 0.5
+    # y = [0.5 + 0.6, 1.0 - 0.8, 0.0 + 0.1] = [1.1, 0.2, 0.1]: category 0 wins, although
+    # category 1 has the largest logit (T_f = 1 would give y = [1.6, 1.2, 0.1], also 0; with
+    # this noise T_f = 0.5 gives [2.6, 3.2, 0.1]: category 1)
+    out = rx.decoupled_st_gumbel_softmax(
+        be.asarray(lg), forward_temperature=tf, backward_temperature=tb, noise=be.asarray(g))
+    np.testing.assert_array_equal(be.to_numpy(out), [1.0, 0.0, 0.0])
+    out = rx.decoupled_st_gumbel_softmax(
+        be.asarray(lg), forward_temperature=0.5, backward_temperature=tb, noise=be.asarray(g))
+    np.testing.assert_array_equal(be.to_numpy(out), [0.0, 1.0, 0.0])
+    if not be.differentiable:
+        return
+    # s = softmax([2.2, 0.4, 0.2]) by hand: e^0 = 1, e^-1.8, e^-2.0 over their sum
+    e = np.array([1.0, math.exp(-1.8), math.exp(-2.0)])
+    s = e / e.sum()
+    want = s * (w - (w * s).sum()) / (tf * tb)
+    got = be.grad(
+        lambda x: rx.decoupled_st_gumbel_softmax(
+            x, forward_temperature=tf, backward_temperature=tb, noise=be.asarray(g))
+        * be.asarray(w),
+        be.asarray(lg),
+    )
+    np.testing.assert_allclose(be.to_numpy(got), want, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

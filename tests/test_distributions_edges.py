@@ -26,7 +26,9 @@ from relaxarray.distributions import (
     StraightThroughBernoulli,
     StraightThroughCategorical,
     kl_divergence,
+    set_default_validate_args,
 )
+from relaxarray.testing import requires_backend
 
 
 def _finite(be, x):
@@ -167,6 +169,7 @@ def test_relaxed_one_hot_zero_probs(be):
 
 
 # -- jit: value checks are skipped on tracers -------------------------------------------------
+@requires_backend("jax")
 def test_probs_constructors_inside_jax_jit():
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
@@ -293,6 +296,46 @@ def test_dirichlet_rsample_float16(be):
     np.testing.assert_allclose(s.astype(np.float64).sum(-1), 1.0, atol=3e-3)
 
 
+def test_dirichlet_log_prob_of_own_float16_sample(be):
+    # entries below float16's smallest normal were cast to exactly 0, where the log density
+    # with concentration < 1 is +inf: samples are floored at tiny, like the gamma draws
+    if be.base == "array_api_strict":
+        pytest.skip("array-api-strict has no float16")
+    d = Dirichlet(be.asarray(np.array([0.05, 2.0, 0.3, 1.0, 0.1]), "float16"))
+    s = d.rsample(64, rng=be.rng(0))
+    x = be.to_numpy(s)
+    assert np.all(x >= np.finfo(np.float16).smallest_normal)
+    np.testing.assert_allclose(x.astype(np.float64).sum(-1), 1.0, atol=3e-3)
+    assert _finite(be, d.log_prob(s))
+
+
+@pytest.mark.parametrize("make", [
+    lambda be, loc: Normal(loc, 1.0),
+    lambda be, loc: LogisticNormal(loc, be.asarray(np.ones(2))),
+    lambda be, loc: InvertibleGaussian(loc, be.asarray(np.ones(2)), temperature=0.5),
+], ids=["Normal", "LogisticNormal", "InvertibleGaussian"])
+def test_nan_loc_refused_at_construction(be, make):
+    # a NaN loc was accepted, and log_prob of the (NaN) sample then complained about the
+    # value ("outside the support") instead of the parameter
+    loc = be.asarray(np.array([0.3, np.nan]))
+    with pytest.raises(ValueError, match="loc must not be NaN"):
+        make(be, loc)
+
+
+@pytest.mark.parametrize("cls", [LogisticNormal, InvertibleGaussian])
+def test_simplex_scale_shape_named(be, cls):
+    # a scale that does not broadcast with loc failed later, in rsample, with torch's
+    # "The size of tensor a (6) must match the size of tensor b (5)"
+    with pytest.raises(ValueError, match=r"loc .* and scale .* do not broadcast"):
+        cls(be.asarray(np.zeros((3, 5))), be.asarray(np.ones(6)))
+
+
+def test_set_default_validate_args_names_its_argument():
+    for bad in (1, "yes", None, 1.0):
+        with pytest.raises(TypeError, match="value must be a bool"):
+            set_default_validate_args(bad)
+
+
 def test_correlated_gates_float16(be):
     if be.base == "array_api_strict":
         pytest.skip("array-api-strict has no float16")
@@ -313,6 +356,7 @@ def test_normal_entropy_stays_on_device(be):
     np.testing.assert_allclose(be.to_numpy(ent), 0.5 + 0.5 * math.log(2 * math.pi), rtol=1e-15)
 
 
+@requires_backend("torch")
 def test_normal_entropy_torch_meta():
     torch = pytest.importorskip("torch")
     ent = Normal(torch.zeros(2, device="meta"), 1.0).entropy()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import special, stats
@@ -54,6 +56,28 @@ def test_values_match_reference(be, t):
             be.asarray(LP),
         )
         np.testing.assert_allclose(be.to_numpy(gh), be.to_numpy(gs), rtol=1e-12)
+
+
+@pytest.mark.parametrize("log_rate", [50.0, 1e4])
+def test_poisson_table_large_rates(be, log_rate):
+    # log pmf = n log(rate) - rate - log n!: for rate = e^50 the constant -rate (5e21)
+    # swallowed n log(rate) (every entry the same, a uniform table), and for e^1e4 it was
+    # -inf - (-inf) = NaN. The constant cancels in the renormalised table.
+    lr = np.array([log_rate, 1.0])
+    lp, _, dropped = rx.truncated_poisson(be.asarray(lr), size=6)
+    n = np.arange(6)
+    shape_part = n * lr[:, None] - special.gammaln(n + 1.0)
+    want = shape_part - special.logsumexp(shape_part, axis=-1, keepdims=True)
+    np.testing.assert_allclose(be.to_numpy(lp), want, rtol=1e-12)
+    np.testing.assert_allclose(be.to_numpy(dropped), [1.0, stats.poisson.sf(5, math.e)],
+                               rtol=1e-10)
+    if not be.differentiable:
+        return
+    # exp(log(max)) rounded up to inf in the dtype: 0 * inf = NaN in the gradient
+    for dtype in ("float32", "float16"):
+        g = be.grad(lambda x: sum(be.xp.sum(o) for o in rx.truncated_poisson(x, size=6)[::2]),
+                    be.asarray(lr, dtype))
+        assert np.all(np.isfinite(be.to_numpy(g))), dtype
 
 
 def test_poisson_table_and_hard_sample_mean(be):

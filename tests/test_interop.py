@@ -10,6 +10,7 @@ import pytest
 
 import relaxarray as rx
 from relaxarray import distributions as D
+from relaxarray.testing import requires_backend
 
 # -- the discrete-latent model shared by the SVI tests ---------------------------------------
 # z ~ Bernoulli(1/2), x | z ~ Normal(MU[z], 1), x observed; guide q(z) = Bernoulli(sigmoid(phi)).
@@ -44,6 +45,7 @@ def test_exact_elbo_gradient_sign() -> None:
 # -- torch / Pyro ------------------------------------------------------------------------------
 
 
+@requires_backend("torch")
 def test_to_torch_is_a_torch_distribution_delegating_to_relaxarray() -> None:
     torch = pytest.importorskip("torch")
     lg = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64)
@@ -69,6 +71,7 @@ def test_to_torch_is_a_torch_distribution_delegating_to_relaxarray() -> None:
         D.Bernoulli(logits=np.zeros(3)).to_torch()
 
 
+@requires_backend("torch")
 @pytest.mark.parametrize(
     "make",
     [
@@ -101,6 +104,7 @@ def test_torch_kl_divergence_of_wrapped_pair_is_relaxarrays(make) -> None:  # ty
     torch.testing.assert_close(got, torch.distributions.kl_divergence(*ref))
 
 
+@requires_backend("torch")
 def test_pyro_svi_trains_a_discrete_latent_model() -> None:
     torch = pytest.importorskip("torch")
     pyro = pytest.importorskip("pyro")
@@ -147,6 +151,7 @@ def test_pyro_svi_trains_a_discrete_latent_model() -> None:
 # -- JAX / NumPyro -------------------------------------------------------------------------------
 
 
+@requires_backend("jax")
 def test_jax_key_first_and_seed_keyword() -> None:
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
@@ -164,6 +169,7 @@ def test_jax_key_first_and_seed_keyword() -> None:
         d.sample(key, (4,), seed=key)
 
 
+@requires_backend("jax")
 def test_to_numpyro_delegates() -> None:
     jax = pytest.importorskip("jax")
     nd = pytest.importorskip("numpyro.distributions")
@@ -181,6 +187,7 @@ def test_to_numpyro_delegates() -> None:
         D.Bernoulli(logits=np.zeros(3)).to_numpyro()
 
 
+@requires_backend("jax")
 def test_numpyro_svi_trains_a_discrete_latent_model() -> None:
     jax = pytest.importorskip("jax")
     numpyro = pytest.importorskip("numpyro")

@@ -21,6 +21,7 @@ from api_cases import CASES
 import relaxarray as rx
 from relaxarray import distributions as D
 from relaxarray import estimators as est
+from relaxarray.testing import requires_backend
 
 # every public function with an rng= parameter, with the registry's example inputs
 SAMPLERS = sorted(
@@ -90,6 +91,7 @@ def _moves_on(fn: Callable[[], Any], first: Any) -> bool:
     return any(not np.array_equal(first, _to_np(fn())) for _ in range(3))
 
 
+@requires_backend("torch")
 def test_torch_every_sampler_estimator_and_distribution_uses_the_global_generator() -> None:
     torch = pytest.importorskip("torch")
 
@@ -108,6 +110,7 @@ def test_torch_every_sampler_estimator_and_distribution_uses_the_global_generato
         assert _moves_on(fn, b), name
 
 
+@requires_backend("torch")
 def test_torch_rng_none_is_torch_default_generator() -> None:
     torch = pytest.importorskip("torch")
     like = torch.zeros((), dtype=torch.float64)
@@ -117,6 +120,7 @@ def test_torch_rng_none_is_torch_default_generator() -> None:
     np.testing.assert_array_equal(u.numpy(), torch.rand(1000, dtype=torch.float64).numpy())
 
 
+@requires_backend("torch")
 def test_torch_compile_fullgraph_with_rng_none() -> None:
     torch = pytest.importorskip("torch")
 
@@ -148,6 +152,7 @@ def test_numpy_rng_none_is_fresh_os_entropy() -> None:
         assert _moves_on(fn, a), name
 
 
+@requires_backend("jax")
 def test_jax_rng_none_asks_for_a_key() -> None:
     jnp = pytest.importorskip("jax.numpy")
     lg = jnp.asarray([0.3, -1.2, 2.0])

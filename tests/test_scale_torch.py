@@ -19,9 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from relaxarray.testing import import_backend, requires_backend
+from relaxarray.testing import import_backend
 
-pytestmark = [pytest.mark.scale, requires_backend("torch")]
+torch = import_backend("torch")  # skips the module unless torch is selected and installed
+pytestmark = [
+    pytest.mark.scale,
+    pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed"),
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -44,6 +44,7 @@ from hypothesis import strategies as st
 
 import relaxarray as rx
 from relaxarray.backends._catalog import is_installed
+from relaxarray.backends._catalog import targets as backend_targets
 from relaxarray.testing import backend_enabled
 
 settings.register_profile(
@@ -55,16 +56,12 @@ settings.register_profile(
     suppress_health_check=list(HealthCheck),
 )
 PROFILE = "sweep-long" if os.environ.get("RELAXARRAY_SWEEP_PROFILE") == "long" else "sweep-ci"
-# The default run sweeps NumPy only (the other backends take about 15 minutes of one core);
-# RELAXARRAY_SWEEP_BACKENDS=all or the long profile sweeps every backend in the matrix.
+# The default run sweeps NumPy, array-api-strict (both devices) and torch (CPU and meta):
+# under a minute of one core together. jax (eager and jit: every case compiles) takes more
+# than ten (docs/testing.md has the measured times): RELAXARRAY_SWEEP_BACKENDS=all, or the
+# long profile, adds it.
 SWEEP_ALL = PROFILE == "sweep-long" or os.environ.get("RELAXARRAY_SWEEP_BACKENDS") == "all"
-# Not yet reconciled with the 0.2.0 merge (rng=None accepted, keyword-only distribution
-# constructors, new public names): about 60 NumPy cases disagree with the recipes. Until
-# they are, the sweep runs only when asked for (RELAXARRAY_SWEEP=1 or the variables above).
-pytestmark = pytest.mark.skipif(
-    not (SWEEP_ALL or os.environ.get("RELAXARRAY_SWEEP") == "1"),
-    reason="whole-API sweep: set RELAXARRAY_SWEEP=1 (not reconciled with the 0.2.0 merge yet)",
-)
+DEFAULT_BACKENDS = ("numpy", "array_api_strict", "torch")
 
 
 # -- discovery ---------------------------------------------------------------------------------
@@ -97,6 +94,8 @@ NOT_SWEPT = {
     "estimators.EstimatorResult": "a plain (value, grad) container",
     "estimators.EMABaseline": "a plain state container (ema_baseline/update_ema are swept)",
     "estimators.Perturbed": "constructed by estimators.perturbed, which is swept",
+    "estimators.Comparison": "a plain result container (estimators.compare is swept)",
+    "estimators.EstimatorStats": "a plain result container (estimators.compare is swept)",
 }
 
 # -- recipes keyed by parameter name -----------------------------------------------------------
@@ -118,19 +117,25 @@ ROLE_OVERRIDE = {
 }
 #: positive scalar options swept over 1e-3..1e3
 TEMPERATURE_LIKE = {
-    "temperature", "forward_temperature", "backward_temperature", "temperature_forward",
-    "temperature_backward", "sigma", "beta", "delta", "eta",
+    "temperature", "forward_temperature", "backward_temperature", "sigma", "beta", "delta",
 }
+#: real scalar options (any finite value; NaN, inf and strings are bad): REBAR's eta is a
+#: control-variate scale that REBAR itself optimises, 0 and negative values included
+REAL_SCALAR = {"eta"}
 #: options left at their default (a value is fine whatever the input)
 DEFAULTED = {
     "axis", "hard", "keepdims", "stretch", "one_hot", "pseudo", "gap", "baseline",
-    "distribution", "lam", "num_terms", "noise", "probs", "decay",
+    "distribution", "lam", "num_terms", "noise", "probs", "decay", "validate_args",
+    "parameter_gradient", "estimators",
+    # deprecated spellings of forward_temperature/backward_temperature (estimators.decoupled_st)
+    "temperature_forward", "temperature_backward",
 }
 #: other options: a fixed valid value
 FIXED: dict[str, Callable[[Any], Any]] = {
     "sample_shape": lambda c: (2,),
     "num_samples": lambda c: 2,
     "num_rao_samples": lambda c: 3,
+    "num_estimates": lambda c: 4,
     "size": lambda c: 6,
     "total_count": lambda c: 4,
     "k": lambda c: min(2, c.K),
@@ -155,9 +160,21 @@ FIXED: dict[str, Callable[[Any], Any]] = {
     "device": lambda c: None,
     "xp": lambda c: None,
 }
+#: per-callable fixed values (a parameter whose name means something else there)
+CALL_FIXED: dict[tuple[str, str], Any] = {
+    # the global default is on; setting it to True again changes nothing for other tests
+    ("distributions.set_default_validate_args", "value"): True,
+}
 #: callables whose logits have a documented narrower range: the largest |logit| as a
 #: function of the dtype's max (the Laplace bridge's alpha grows like e^(max mu - min mu))
-SCALE_LIMIT = {"rx.laplace_bridge": lambda fmax: 0.45 * math.log(fmax)}
+SCALE_LIMIT: dict[str, Callable[[float], float]] = {
+    "rx.laplace_bridge": lambda fmax: 0.45 * math.log(fmax),
+    # log_prob holds -((w - loc) / scale)^2 / 2 with scale >= e^-3 here: representable
+    # while |loc| / scale < sqrt(max); in float16 (max 65504) that is |loc| < ~6 (the
+    # log density of a sample with entries below float16's tiny is below -65504: -inf)
+    "distributions.LogisticNormal": lambda fmax: 0.5 * math.exp(-3.0) * math.sqrt(fmax),
+    "distributions.InvertibleGaussian": lambda fmax: 0.5 * math.exp(-3.0) * math.sqrt(fmax),
+}
 #: callables whose temperature has a documented narrower range
 TEMPERATURE_RANGE = {"estimators.reinmax": (1.0, math.inf)}
 #: the kind of base noise a callable's ``noise=`` holds (default: uniform in (0, 1))
@@ -168,10 +185,20 @@ NOISE_KIND = {
     "rx.normal_rsample": "normal",
     "rx.gaussian_gate": "normal",
 }
+#: callables that need values (they return Python numbers): not swept where arrays have
+#: none (torch's meta device, inside jax.jit); that they refuse there is checked instead
+NEEDS_VALUES = {"estimators.compare"}
 #: callables whose noise= is not one array (not swept for noise values)
 NOISE_NOT_ARRAY = {"estimators.gumbel_rao"}
 #: extra parameters of callables whose signature takes ``*params`` (named ``params[i]``)
-VARARGS = {"rx.inverse_cdf_sample": ("params[0]", "params[1]")}
+VARARGS: dict[str, tuple[str, ...]] = {"rx.inverse_cdf_sample": ("params[0]", "params[1]")}
+# the distribution classes take ``*args`` only to refuse positional parameters (keywords
+# only, with a message): nothing is passed there; the bad input "positional" checks it
+VARARGS.update({
+    n: () for n, obj in CALLABLES.items()
+    if n.startswith("distributions.") and inspect.isclass(obj)
+    and any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(obj).parameters.values())
+})
 VARARG_ROLE = {"params[0]": "logits", "params[1]": "positive"}
 
 
@@ -190,7 +217,7 @@ def unknown_params(name: str) -> list[str]:
             continue
         known = (
             p.name in ARRAY_ROLE or p.name in TEMPERATURE_LIKE or p.name in DEFAULTED
-            or p.name in FIXED
+            or p.name in FIXED or p.name in REAL_SCALAR or (name, p.name) in CALL_FIXED
         )
         if not known:
             out.append(p.name)
@@ -198,11 +225,13 @@ def unknown_params(name: str) -> list[str]:
 
 
 def is_array_param(name: str, p: inspect.Parameter) -> bool:
+    if (name, p.name) in CALL_FIXED:
+        return False
     if p.kind is p.POSITIONAL_ONLY and p.name in ARRAY_ROLE:
         return True
     if p.name in FIXED or p.name in TEMPERATURE_LIKE or p.name in DEFAULTED:
         return False
-    return p.name in ARRAY_ROLE
+    return p.name in ARRAY_ROLE and p.name not in REAL_SCALAR
 
 
 def role(name: str, pname: str) -> str:
@@ -237,7 +266,7 @@ SWEEP_VARIANTS = [
 def _variant_params() -> list[Any]:
     out = []
     for base, dev, jit in SWEEP_VARIANTS:
-        if not backend_enabled(base) or (not SWEEP_ALL and base != "numpy"):
+        if not backend_enabled(base) or (not SWEEP_ALL and base not in DEFAULT_BACKENDS):
             continue
         vid = base + (f"-{dev}" if dev else "") + ("-jit" if jit else "")
         marks = [] if is_installed(base) else [pytest.mark.skip(reason=f"{base} not installed")]
@@ -248,7 +277,25 @@ def _variant_params() -> list[Any]:
 VARIANT_PARAMS = _variant_params()
 
 
+class MetaTorch(Backend):
+    """torch's ``meta`` device: shapes and dtypes without values. Not a target of
+    :func:`relaxarray.testing.targets` (no test reads values there); the sweep builds it
+    from the CPU target and moves every input to ``meta``."""
+
+    def __post_init__(self) -> None:
+        import torch
+
+        self.target = backend_targets("torch")[0]
+        self.xp = self.target.xp
+        self.device = torch.device("meta")
+
+    def asarray(self, a: Any, dtype: str | None = "float64") -> Any:
+        return super().asarray(a, dtype).to("meta")
+
+
 def make_backend(v: tuple[str, str | None, bool]) -> Backend:
+    if v[0] == "torch" and v[1] == "meta":
+        return MetaTorch("torch", device_name="meta")
     return Backend(v[0], device_name=v[1], jit=v[2])
 
 
@@ -346,6 +393,10 @@ class Call:
             # (1e4 / 1e-3 is not a float16 number)
             lo = max(lo, 4.0 * self.scale / self.fmax)
             return min(max(self.cfg.temperature, lo), hi)
+        if (self.name, pname) in CALL_FIXED:
+            return CALL_FIXED[self.name, pname]
+        if pname in REAL_SCALAR:
+            return 0.7
         return FIXED[pname](self)
 
     def build(self) -> tuple[list[Any], dict[str, Any]]:
@@ -416,10 +467,14 @@ def invoke(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     out = fn(*args, **kwargs)
     if name.startswith("distributions.") and inspect.isclass(fn):
         d = out
-        rng = rx.random.portable(1)
-        has_r = type(d).rsample is not rx.distributions.Distribution.rsample
-        s = d.rsample((2,), rng=rng) if has_r else d.sample((2,), rng=rng)
-        return (s, d.log_prob(s))
+        base = rx.distributions.Distribution
+        # log_prob of the distribution's own sample (sample, not rsample: GumbelTopK's
+        # rsample is a relaxed k-hot, its support holds index sets), where it has one
+        s = d.sample((2,), rng=rx.random.portable(1))
+        lp = d.log_prob(s) if type(d).log_prob is not base.log_prob else None
+        if type(d).rsample is not base.rsample:
+            return (d.rsample((2,), rng=rx.random.portable(2)), lp)
+        return (s, lp)
     if name == "estimators.ema_baseline":
         return rx.estimators.update_ema(out, args[0] * 2)
     return out
@@ -501,8 +556,9 @@ def record(be: Backend, kind: str) -> None:
     OUTCOMES[be.id][kind] += 1
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def _write_table() -> Any:
+    """Rewrite the table after every test, so an interrupted run still leaves its counts."""
     yield
     path = os.environ.get("RELAXARRAY_SWEEP_TABLE")
     if path:
@@ -511,53 +567,18 @@ def _write_table() -> Any:
                       fh, indent=1, sort_keys=True)
 
 
-# -- known defects owned elsewhere (xfail, strict=False) ----------------------------------------
-DIST_REASON = "distribution classes (issue 15: owned by the distributions helper)"
-#: whole callables whose failures are another helper's defects
-KNOWN: dict[str, str] = {n: DIST_REASON for n in CALLABLES if n.startswith("distributions.")}
-KNOWN.update({
-    "rx.gumbel_top_k": "gumbel_top_k (issue 15: owned by the subsets helper)",
-    "rx.decoupled_st_gumbel_softmax": "decoupled (issue 15: sample-axis helper)",
-    "rx.generalized_gumbel_softmax": "generalized (issue 15: sample-axis helper)",
-    "rx.truncated_poisson": "_generalized.py (issue 15: sample-axis helper)",
-    "rx.truncated_binomial": "_generalized.py (issue 15: sample-axis helper)",
-    "rx.truncated_geometric": "_generalized.py (issue 15: sample-axis helper)",
-    "estimators.rebar": "rebar (issue 15: owned elsewhere)",
-    "estimators.relax": "rebar/relax (issue 15: owned elsewhere)",
-})
-_OUTSIDE = "needs a check at the call site in {} (outside this helper's files)"
-#: single (callable, bad kind) defects in files outside this helper's (listed in the report)
-KNOWN_CASES: dict[tuple[str, str], str] = {
-    ("rx.gumbel_softmax", "K=0"): _OUTSIDE.format("relaxarray/_gumbel.py"),
-    ("rx.gumbel_max", "K=0"): _OUTSIDE.format("relaxarray/_gumbel.py"),
-    ("rx.gumbel_max", "nan in logits"): _OUTSIDE.format("relaxarray/_gumbel.py"),
-    ("rx.one_hot_argmax", "nan in x"): "one-hot (issue 15: another helper's part)",
-    ("rx.one_hot_argmax", "K=0"): "one-hot (issue 15: another helper's part)",
-    ("rx.straight_through", "list hard"): _OUTSIDE.format("relaxarray/_straight_through.py"),
-    ("rx.straight_through", "list soft"): _OUTSIDE.format("relaxarray/_straight_through.py"),
-    ("estimators.arm_grad", "nan in logits"): _OUTSIDE.format("estimators/_common.py"),
-    ("estimators.arm", "nan in logits"): _OUTSIDE.format("estimators/_common.py"),
-    ("estimators.disarm_grad", "nan in logits"): _OUTSIDE.format("estimators/_common.py"),
-    ("estimators.disarm", "nan in logits"): _OUTSIDE.format("estimators/_common.py"),
-    ("estimators.ema_baseline", "int init"): _OUTSIDE.format("estimators/_common.py"),
-    ("estimators.ema_baseline", "bool init"): _OUTSIDE.format("estimators/_common.py"),
-    ("estimators.update_ema", "int value"): _OUTSIDE.format("estimators/_common.py"),
-    ("estimators.update_ema", "bool value"): _OUTSIDE.format("estimators/_common.py"),
-    ("estimators.reinmax", "temperature=inf"): _OUTSIDE.format("estimators/_st.py"),
-}
+# -- known, documented limits (xfail, strict=False) -------------------------------------------
+#: (callable, problem kind) -> reason; empty: every problem found is fixed or the recipe
+#: says why the input is not valid. A new entry needs a reason a reader can check.
+KNOWN_CASES: dict[tuple[str, str], str] = {}
 
 
 def _known(name: str, problem: str) -> str | None:
-    if name in KNOWN:
-        return KNOWN[name]
-    kind = problem.split(":", 1)[0]
-    if name.startswith("estimators.") and kind == "K=0":
-        return _OUTSIDE.format("estimators/_common.py and _st_common.py")
-    return KNOWN_CASES.get((name, kind))
+    return KNOWN_CASES.get((name, problem.split(":", 1)[0]))
 
 
 def finish(be: Backend, name: str, problems: list[str], test: str) -> None:
-    """Fail on any problem not known; xfail (strict=False) when all are known defects."""
+    """Fail on any problem not known; xfail (strict=False) when all are known limits."""
     if not problems:
         return
     PROBLEMS[f"{test} {name} [{be.id}]"] = problems
@@ -622,6 +643,8 @@ def _device(a: Any) -> Any:
 def check_grad(
     name: str, be: Backend, c: Call, args: list[Any], kwargs: dict[str, Any]
 ) -> list[str]:
+    if name in NEEDS_VALUES:  # returns Python numbers: nothing to differentiate
+        return []
     target = grad_target(name, args, kwargs)
     if name in ("estimators.perturbed", "estimators.imle"):
         target = (0, "theta")
@@ -684,6 +707,13 @@ def _valid_ids() -> list[Any]:
 @pytest.mark.parametrize("name", _valid_ids())
 def test_valid_extremes(name: str, variant: Any) -> None:
     be = make_backend(variant)
+    if name in NEEDS_VALUES and (be.jit or is_meta(be)):
+        c = Call(name, be, BASE_CFG)
+        args, kwargs = c.build()
+        record(be, "cases")
+        with pytest.raises((ValueError, TypeError), match="logits"):
+            call(name, be, args, kwargs)
+        return
     problems: list[str] = []
 
     @settings(settings.get_profile(PROFILE))
@@ -718,21 +748,33 @@ def _set(where: int | str, value: Any, categorical: bool = False) -> Callable[..
     return m
 
 
-def other_library_array(be: Backend, a: np.ndarray) -> Any:
+def other_array_library(be: Backend) -> str | None:
+    """A second array library for the mixed-libraries case, among the selected backends
+    (RELAXARRAY_TEST_BACKENDS=numpy must not import torch); None: the case is skipped."""
     if be.base != "numpy":
-        return np.asarray(a)
-    import torch
+        return "numpy"
+    return next((b for b in ("torch", "jax", "array_api_strict") if backend_enabled(b)), None)
 
-    return torch.as_tensor(a)
+
+def other_library_array(be: Backend, a: np.ndarray) -> Any:
+    lib = other_array_library(be)
+    if lib == "numpy":
+        return np.asarray(a)
+    return Backend(str(lib)).asarray(a)
+
+
+def other_rng_library(be: Backend) -> str | None:
+    # the generic adapter (array-api-strict) draws from numpy generators natively
+    if be.base not in ("numpy", "array_api_strict"):
+        return "numpy"
+    return next((b for b in ("torch", "jax") if backend_enabled(b)), None)
 
 
 def other_library_rng(be: Backend) -> Any:
-    # the generic adapter (array-api-strict) draws from numpy generators natively
-    if be.base not in ("numpy", "array_api_strict"):
+    lib = other_rng_library(be)
+    if lib == "numpy":
         return np.random.default_rng(0)
-    import torch
-
-    return torch.Generator().manual_seed(0)
+    return Backend(str(lib)).rng(0)
 
 
 def bad_cases(name: str, be: Backend) -> list[Bad]:
@@ -745,6 +787,13 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
         for v in (0.0, -1.0, math.nan, math.inf):
             out.append(Bad(f"{t}={v}", (t,), _set(t, v)))
         out.append(Bad(f"{t}='1'", (t,), _set(t, "1")))
+    for t in sorted(REAL_SCALAR & set(ps)):
+        for v in (math.nan, math.inf, "1"):
+            out.append(Bad(f"{t}={v!r}", (t,), _set(t, v)))
+    for (n, t), _ in CALL_FIXED.items():
+        if n == name:
+            for v in (1, "yes", None, 1.0):
+                out.append(Bad(f"{t}={v!r}", (t,), _set(t, v)))
     if "probs" in ps and is_dist:
         def probs(v: float) -> Callable[..., Any]:
             def m(c: Call, args: list[Any], kwargs: dict[str, Any]) -> None:
@@ -771,7 +820,7 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
         out.append(Bad(f"list {pname}", (pname, "Python list"),
                        _set(where, lambda c: c.np_array(r).tolist())))
         mix_target = arrays[1] if len(arrays) > 1 else None
-        if mix_target is not None:
+        if mix_target is not None and other_array_library(be) is not None:
             w2, p2 = mix_target
             r2 = role(name, p2)
             out.append(Bad(f"mixed {p2}", (p2, "different libraries"),
@@ -785,18 +834,26 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
             r2 = role(name, p2)
             out.append(Bad(f"{p2} wrong shape", (p2, "broadcast"),
                            _set(w2, lambda c: c.be.asarray(np.ones((c.K + 1,))))))
+    if VARARGS.get(name) == ():  # the keywords-only guard of a distribution class
+        def positional(c: Call, args: list[Any], kwargs: dict[str, Any]) -> None:
+            first = next(k for k in ("probs", "logits", "temperature") if k in kwargs)
+            args.insert(0, kwargs.pop(first))
+        out.append(Bad("positional parameter", ("keywords only",), positional))
     if "rng" in ps:
         kinds: list[tuple[str, Any]] = [
             ("True", True), ("'0'", "0"), ("1.5", 1.5), ("object()", object()),
             ("other library", None),
         ]
+        if other_rng_library(be) is None:
+            kinds.pop()
         for label, v in kinds:
             val = (lambda c: other_library_rng(c.be)) if label == "other library" else v
             out.append(Bad(f"rng={label}", ("rng",), _set("rng", val)))
         if "noise" in ps and name not in ("estimators.perturbed", "estimators.imle"):
             out.append(Bad("rng and noise", ("rng", "noise"),
                            _set("noise", lambda c: noise_like(c, 0.5))))
-            out.append(Bad("neither rng nor noise", ("rng", "noise"), _set("rng", None)))
+            if be.base == "jax":  # elsewhere rng=None draws from the global generator
+                out.append(Bad("neither rng nor noise", ("rng", "noise"), _set("rng", None)))
             if name not in NOISE_NOT_ARRAY:
                 def bad_noise(v: float) -> Callable[..., Any]:
                     def m(c: Call, args: list[Any], kwargs: dict[str, Any]) -> None:

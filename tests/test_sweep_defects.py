@@ -205,3 +205,102 @@ def test_huber_y_shape_named(be):
         rx.huber(be.asarray(np.zeros((2, 3))), be.asarray(np.zeros(4)))
     with pytest.raises(TypeError, match="y must"):
         rx.smooth_l1(be.asarray(np.zeros(3)), [0.0, 1.0, 2.0])
+
+
+# -- found by the sweep once it ran by default ---------------------------------------------------
+EMPTY_K = [
+    ("gumbel_softmax", lambda x, be: rx.gumbel_softmax(x, rng=be.rng(0)), "logits"),
+    ("gumbel_softmax hard", lambda x, be: rx.gumbel_softmax(x, hard=True, rng=be.rng(0)),
+     "logits"),
+    ("gumbel_max", lambda x, be: rx.gumbel_max(x, rng=be.rng(0)), "logits"),
+    ("decoupled", lambda x, be: rx.decoupled_st_gumbel_softmax(x, rng=be.rng(0)), "logits"),
+    ("est.decoupled_st", lambda x, be: est.decoupled_st(x, rng=be.rng(0)), "logits"),
+    ("generalized", lambda x, be: rx.generalized_gumbel_softmax(
+        x, be.asarray(np.zeros(0)), rng=be.rng(0)), "log_probs"),
+    ("one_hot_argmax", lambda x, be: rx.one_hot_argmax(x), "x"),
+    # the categorical estimators: torch raised IndexError "argmax(): Expected reduction dim"
+    ("est.st_gumbel_softmax", lambda x, be: est.st_gumbel_softmax(x, rng=be.rng(0)), "logits"),
+    ("est.reinforce", lambda x, be: est.reinforce(
+        lambda b: b.sum(-1), x, distribution="categorical", num_samples=2, rng=be.rng(0)),
+     "logits"),
+    ("est.rebar", lambda x, be: est.rebar(
+        lambda b: b.sum(-1), x, distribution="categorical", rng=be.rng(0)), "logits"),
+]
+
+
+@pytest.mark.parametrize("case", EMPTY_K, ids=[c[0] for c in EMPTY_K])
+def test_empty_category_axis_named_by_samplers(be, case):
+    # an empty category axis has no maximum: "zero-size array to reduction operation"
+    # (numpy) or an empty one-hot (torch, jax) instead of an error naming the argument
+    _, fn, name = case
+    with pytest.raises(ValueError, match=f"{name} must have at least one category"):
+        fn(be.asarray(np.zeros((3, 0))), be)
+
+
+def test_compare_refuses_empty_categories_and_nan_logits():
+    f = lambda b: (b - 0.45) ** 2  # noqa: E731
+    with pytest.raises(ValueError, match="logits must have at least one category"):
+        est.compare(f, np.zeros((3, 0)), distribution="categorical", rng=0, num_estimates=4)
+    with pytest.raises(ValueError, match="logits must not be NaN"):
+        est.compare(f, np.array([0.3, np.nan, 1.0]), rng=0, num_estimates=4)
+
+
+@pytest.mark.parametrize("fn", ["arm_grad", "disarm_grad", "reinforce_grad"])
+def test_explicit_estimators_propagate_nan_logits(be, fn):
+    # ARM's coefficient (f(b~) - f(b)) (u - 1/2) does not involve the logits: a NaN logit
+    # gave a finite, meaningless gradient there
+    lg = be.asarray(np.array([[0.3, np.nan, 1.0]]))
+    with np.errstate(invalid="ignore"):
+        r = getattr(est, fn)(lambda b: (b - 0.45) ** 2, lg, num_samples=4, rng=be.rng(0))
+    g = be.to_numpy(r.grad)
+    assert np.isnan(g[0, 1])
+    assert np.isfinite(g[0, [0, 2]]).all()
+
+
+def test_argmax_of_nan_is_nan(be):
+    # numpy's argmax takes NaN for the maximum: a one-hot that looked valid
+    x = be.asarray(np.array([[0.3, np.nan, 1.0], [0.0, 2.0, 1.0]]))
+    out = be.to_numpy(rx.one_hot_argmax(x))
+    assert np.isnan(out[0]).all()
+    np.testing.assert_array_equal(out[1], [0.0, 1.0, 0.0])
+    with np.errstate(invalid="ignore"):
+        out = be.to_numpy(rx.gumbel_max(x, rng=be.rng(0)))
+    assert np.isnan(out[0]).all() and np.nansum(out[1]) == 1.0
+
+
+def test_straight_through_list_named(be):
+    soft = be.asarray(np.array([0.2, 0.8]))
+    with pytest.raises(TypeError, match="hard"):
+        rx.straight_through([0.0, 1.0], soft)
+    with pytest.raises(TypeError, match="soft"):
+        rx.straight_through(be.asarray(np.array([0.0, 1.0])), [0.2, 0.8])
+
+
+@pytest.mark.parametrize("eta", [math.nan, math.inf, "1"])
+def test_rebar_eta_must_be_finite_real(be, eta):
+    lg = be.asarray(np.array([0.3, -1.0]))
+    with pytest.raises((TypeError, ValueError), match="eta"):
+        est.rebar(lambda b: (b - 0.45) ** 2, lg, eta=eta, rng=be.rng(0))
+
+
+def test_rebar_eta_zero_and_negative_are_valid(be):
+    # eta scales REBAR's control variate; REBAR optimises it, its sign included
+    lg = be.asarray(np.array([0.3, -1.0]))
+    for eta in (0.0, -0.5):
+        out = est.rebar(lambda b: (b - 0.45) ** 2, lg, eta=eta, rng=be.rng(0))
+        assert np.isfinite(be.to_numpy(out)).all()
+
+
+def test_reinmax_refuses_infinite_temperature(be):
+    with pytest.raises(ValueError, match="temperature"):
+        est.reinmax(be.asarray(L), temperature=math.inf, rng=be.rng(0))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_ema_baseline_refuses_non_float(be, dtype):
+    a = be.asarray(np.array([1.0, 0.0]), dtype)
+    with pytest.raises(TypeError, match="init"):
+        est.ema_baseline(a)
+    state = est.ema_baseline(be.asarray(np.array([1.0, 0.0])))
+    with pytest.raises(TypeError, match="value"):
+        est.update_ema(state, a)

@@ -10,7 +10,7 @@ from relaxarray._namespace import as_float_array, check_positive, device, namesp
 from relaxarray._reparam import _ndtri, normal_rsample
 from relaxarray.distributions import constraints
 from relaxarray.distributions._base import Distribution, register_kl
-from relaxarray.distributions._params import concrete_all, resolve_validate
+from relaxarray.distributions._params import check_not_nan, concrete_all, resolve_validate
 from relaxarray.distributions.constraints import Constraint
 
 __all__ = ["Normal"]
@@ -51,6 +51,7 @@ class Normal(Distribution[ArrayT]):
         self._validate_args = resolve_validate(validate_args)
         xp, adapter = namespace_and_adapter(loc, scale)
         as_float_array(loc, "loc", xp)
+        check_not_nan(loc, "loc", self._validate_args)
         check_positive(scale, "scale", adapter)
         if hasattr(scale, "shape"):
             try:

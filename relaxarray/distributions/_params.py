@@ -33,7 +33,9 @@ def set_default_validate_args(value: bool) -> None:
     without an explicit ``validate_args=`` (like torch's
     ``Distribution.set_default_validate_args``). It is on by default."""
     if not isinstance(value, bool):
-        raise TypeError(f"set_default_validate_args expects a bool, got {type(value).__name__}")
+        raise TypeError(
+            f"set_default_validate_args: value must be a bool, got {type(value).__name__}"
+        )
     _VALIDATE["default"] = value
 
 
@@ -61,6 +63,17 @@ def concrete_all(adapter: Adapter, cond: Array) -> bool | None:
     if not adapter.is_concrete(good):  # a concrete array closed over inside a trace
         return None
     return bool(good)
+
+
+def check_not_nan(value: Array, name: str, validate: bool) -> None:
+    """With ``validate`` and concrete values, ``ValueError`` naming ``name`` if ``value``
+    holds a NaN (as ``logits`` are checked): a NaN location made every sample NaN and then
+    failed in ``log_prob`` with a message about the value, not the parameter."""
+    if not validate:
+        return
+    xp, adapter = namespace_and_adapter(value)
+    if concrete_all(adapter, ~xp.isnan(value)) is False:
+        raise ValueError(f"{name} must not be NaN")
 
 
 def keywords_only(cls_name: str, args: tuple[Any, ...], names: str) -> None:

@@ -25,7 +25,7 @@ from relaxarray._namespace import as_float_array, check_positive, device, namesp
 from relaxarray._relaxations import _softmax
 from relaxarray.distributions import constraints
 from relaxarray.distributions._base import Distribution, register_kl
-from relaxarray.distributions._params import resolve_validate
+from relaxarray.distributions._params import check_not_nan, resolve_validate
 from relaxarray.distributions.constraints import Constraint
 
 __all__ = ["Dirichlet", "InvertibleGaussian", "LogisticNormal"]
@@ -59,7 +59,14 @@ class LogisticNormal(Distribution[ArrayT]):
         self.scale = as_float_array(scale, "scale", xp)
         if loc.ndim == 0:
             raise ValueError("loc must have at least one dimension (K - 1 categories)")
+        check_not_nan(self.loc, "loc", self._validate_args)
         check_positive(self.scale, "scale", adapter)
+        try:
+            xp.broadcast_shapes(tuple(loc.shape), tuple(scale.shape))
+        except (ValueError, RuntimeError) as exc:
+            raise ValueError(
+                f"loc {tuple(loc.shape)} and scale {tuple(scale.shape)} do not broadcast"
+            ) from exc
 
     # the Gaussian in w-coordinates; InvertibleGaussian overrides these two
     def _w_loc(self) -> Array:
@@ -243,7 +250,10 @@ class Dirichlet(Distribution[ArrayT]):
         else:
             noise = xp.astype(noise, work)
         noise = xp.clip(noise, float(xp.finfo(work).smallest_normal), None)
-        return xp.astype(noise / xp.sum(noise, axis=-1, keepdims=True), a.dtype)
+        x = xp.astype(noise / xp.sum(noise, axis=-1, keepdims=True), a.dtype)
+        # an entry that underflows in the output dtype (float16: below 6e-5) would sit on
+        # the boundary, where log_prob is +inf for concentration < 1: floor it at tiny
+        return xp.clip(x, float(xp.finfo(a.dtype).smallest_normal), None)
 
     @property
     def support(self) -> Constraint:

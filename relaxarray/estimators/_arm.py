@@ -60,7 +60,9 @@ def _coefficients(p: Prepared, b: Array, bt: Array, fb: Array, fbt: Array, dis: 
         theta = sg(p.logits)
         w = (1 - 2 * bt) * xp.abs(b - bt) * sigmoid(xp, xp.abs(theta))
         return 0.5 * d * w
-    return -d * (p.noise - 0.5)
+    # ARM's coefficient does not involve the logits: a NaN logit must still give NaN
+    theta = sg(p.logits)
+    return xp.where(xp.isnan(theta), theta, -d * (p.noise - 0.5))
 
 
 def _explicit(f: Objective, logits: Array, num_samples: int, rng: object,

@@ -44,6 +44,7 @@ from relaxarray._lib._typing import Array, ArrayT, Namespace
 from relaxarray._namespace import (
     as_float_array,
     check_axis,
+    check_category_axis,
     namespace_and_adapter,
     values_readable,
 )
@@ -123,6 +124,7 @@ def ema_baseline(init: Array, /, *, decay: float = 0.9) -> EMABaseline:
     """
     if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
         raise ValueError(f"decay must be a number in [0, 1), got {decay!r}")
+    as_float_array(init, "init")
     return EMABaseline(init, decay)
 
 
@@ -132,7 +134,8 @@ def update_ema(state: EMABaseline, value: Array, /) -> EMABaseline:
     ``value`` is typically the estimate returned by the estimator (the mean of ``f`` over
     the samples); its gradient is stopped.
     """
-    _, adapter = namespace_and_adapter(value)
+    xp, adapter = namespace_and_adapter(value)
+    as_float_array(value, "value", xp)
     v = adapter.stop_gradient(value)
     return EMABaseline(state.decay * state.value + (1 - state.decay) * v, state.decay)
 
@@ -232,9 +235,7 @@ def prepare(
     categorical = distribution == "categorical"
     ax = -1
     if categorical:
-        if logits.ndim == 0:
-            raise ValueError("categorical logits must have at least one dimension")
-        ax = check_axis(axis, logits.ndim) + 1
+        ax = check_category_axis(logits, axis, "logits") + 1
     if noise is None:
         if isinstance(num_samples, bool) or not isinstance(num_samples, int):
             raise TypeError(f"num_samples must be an int, got {type(num_samples).__name__}")

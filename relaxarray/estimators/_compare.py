@@ -25,7 +25,13 @@ from typing import Any
 
 from relaxarray._bernoulli import relaxed_bernoulli
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._namespace import as_float_array, check_axis, device, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_axis,
+    check_category_axis,
+    device,
+    namespace_and_adapter,
+)
 from relaxarray._sampling import log_sigmoid, sigmoid_precise
 from relaxarray.estimators._arm import arm, arm_grad, disarm, disarm_grad
 from relaxarray.estimators._rebar import rebar
@@ -335,6 +341,11 @@ def compare(
     """
     xp, adapter = namespace_and_adapter(logits)
     as_float_array(logits, "logits", xp)
+    if not adapter.is_concrete(logits):
+        raise ValueError(
+            "compare reports numbers: logits must hold values (not a traced array or an "
+            "array on torch's meta device)"
+        )
     if isinstance(num_estimates, bool) or not isinstance(num_estimates, int) or num_estimates < 2:
         raise ValueError(f"num_estimates must be an int >= 2, got {num_estimates!r}")
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 2:
@@ -345,7 +356,10 @@ def compare(
         raise ValueError(f"unknown estimators {unknown}; choose from {sorted(ESTIMATORS)}")
     if distribution not in ("bernoulli", "categorical"):
         raise ValueError(f"distribution must be 'bernoulli' or 'categorical', got {distribution!r}")
-    ax = check_axis(axis, logits.ndim) - logits.ndim if distribution == "categorical" else -1
+    categorical = distribution == "categorical"
+    ax = check_category_axis(logits, axis, "logits") - logits.ndim if categorical else -1
+    if bool(xp.any(xp.isnan(logits))):
+        raise ValueError("logits must not be NaN")
     shape = tuple(logits.shape)
     R = num_estimates
     th = xp.broadcast_to(xp.reshape(logits, (1, *shape)), (R, *shape))

@@ -31,11 +31,16 @@ along :math:`\theta`). See ``docs/estimators-st.md`` for the recipe.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from relaxarray._lib._typing import Array, ArrayT, Namespace
-from relaxarray._namespace import as_float_array, check_axis, namespace_and_adapter
+from relaxarray._namespace import (
+    as_float_array,
+    check_category_axis,
+    namespace_and_adapter,
+)
 from relaxarray._relaxations import _logsumexp, _softmax
 from relaxarray._sampling import softplus
 from relaxarray.estimators._st import _sigmoid
@@ -52,6 +57,22 @@ from relaxarray.random import logistic_from_uniform
 __all__ = ["rebar", "relax"]
 
 Objective = Callable[[Array], Array]
+
+
+def _check_eta(eta: Any, xp: Namespace, adapter: Any) -> None:
+    """``eta`` scales REBAR's control variate: any finite real (REBAR adapts it, its sign
+    included); NaN, infinities and non-numbers are refused, naming ``eta``."""
+    if isinstance(eta, bool) or not (isinstance(eta, (int, float)) or hasattr(eta, "dtype")):
+        raise TypeError(f"eta must be a real number or array, got {type(eta).__name__}")
+    if isinstance(eta, (int, float)):
+        if not math.isfinite(eta):
+            raise ValueError(f"eta must be finite, got {eta!r}")
+        return
+    as_float_array(eta, "eta", xp)
+    if adapter.is_concrete(eta):
+        good = xp.all(xp.isfinite(eta))
+        if adapter.is_concrete(good) and not bool(good):
+            raise ValueError("eta must be finite everywhere")
 
 
 def _sum_to(xp: Namespace, x: Array, ndim: int) -> Array:
@@ -82,9 +103,7 @@ class _Relaxed:
         self.xp, self.adapter = xp, adapter
         self.categorical = distribution == "categorical"
         if self.categorical:
-            if logits.ndim == 0:
-                raise ValueError("categorical logits must have at least one dimension")
-            ax = check_axis(axis, logits.ndim) + 1
+            ax = check_category_axis(logits, axis, "logits") + 1
             self.axis = ax
             self.z = th + gumbel(xp, u)
             self.b = one_hot_of_argmax(xp, sg(self.z), ax)
@@ -252,6 +271,7 @@ def rebar(
     """
     xp, adapter = namespace_and_adapter(logits)
     check_temperature(temperature, adapter)
+    _check_eta(eta, xp, adapter)
     plain = _check_parameter_gradient(parameter_gradient)
     categorical = distribution == "categorical"
     r = _Relaxed(logits, distribution, axis, num_samples, rng, noise)

@@ -17,6 +17,7 @@ categorical samples are Gumbel-max samples
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -377,7 +378,7 @@ def reinmax(
     """
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise TypeError(f"temperature must be a number >= 1, got {type(temperature).__name__}")
-    if not temperature >= 1:
+    if not (temperature >= 1 and math.isfinite(temperature)):
         raise ValueError(
             f"reinmax needs temperature >= 1 (Liu et al. 2023), got {temperature!r}"
         )

@@ -11,7 +11,7 @@ import warnings
 from typing import Any
 
 from relaxarray._lib._typing import Array, Namespace
-from relaxarray._namespace import check_axis, check_positive
+from relaxarray._namespace import check_category_axis, check_positive
 from relaxarray._relaxations import _logsumexp, _one_hot_of_argmax
 from relaxarray._sampling import get_noise
 from relaxarray.backends._base import Adapter, shape_tuple
@@ -103,6 +103,4 @@ def conditional_gumbel(
 
 
 def normalize_axis(logits: Array, axis: int) -> int:
-    if logits.ndim == 0:
-        raise ValueError("categorical logits must have at least one dimension")
-    return check_axis(axis, logits.ndim)
+    return check_category_axis(logits, axis, "logits")
