@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from relaxarray.testing import requires_backend
+
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = ROOT / "benchmarks" / "gpu" / "driver.py"
 
@@ -25,6 +27,7 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
+@requires_backend("torch")
 def test_driver_cpu_mode_writes_its_file(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     junit = tmp_path / "junit.xml"

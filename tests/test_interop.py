@@ -247,6 +247,7 @@ def _probe(t, event_shape):  # type: ignore[no-untyped-def]
                                    [0.0, 0.0, 0.0], [-0.5, 1.0, 0.5])]
 
 
+@requires_backend("torch")
 def test_to_torch_support_and_enumeration_are_the_wrapped_distributions() -> None:
     torch = pytest.importorskip("torch")
     torch.set_default_dtype(torch.float64)
@@ -265,6 +266,7 @@ def test_to_torch_support_and_enumeration_are_the_wrapped_distributions() -> Non
         torch.set_default_dtype(torch.float32)
 
 
+@requires_backend("torch")
 def test_pyro_enumerated_elbo_is_exact() -> None:
     """Pyro's TraceEnum_ELBO sums over the wrapped Bernoulli's support: the exact ELBO."""
     torch = pytest.importorskip("torch")
@@ -287,6 +289,7 @@ def test_pyro_enumerated_elbo_is_exact() -> None:
         assert -elbo.loss(model, guide, phi) == pytest.approx(exact_elbo(phi), abs=1e-12)
 
 
+@requires_backend("jax")
 def test_to_numpyro_support_and_enumeration_are_the_wrapped_distributions() -> None:
     jax = pytest.importorskip("jax")
     nd = pytest.importorskip("numpyro.distributions")

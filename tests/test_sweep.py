@@ -240,6 +240,12 @@ def role(name: str, pname: str) -> str:
     return ROLE_OVERRIDE.get((name, pname), ARRAY_ROLE[pname])
 
 
+def deprecated_alias(name: str, pname: str) -> bool:
+    """``num_samples`` beside ``sample_shape`` is the deprecated spelling (left unset)."""
+    return pname == "num_samples" and any(
+        p.name == "sample_shape" for p in params_of(name))
+
+
 SWEPT = sorted(n for n in CALLABLES if n not in NOT_SWEPT)
 
 
@@ -408,6 +414,8 @@ class Call:
                 args.extend(self.arr(VARARG_ROLE[q]) for q in VARARGS[self.name])
                 continue
             defaulted = p.name in DEFAULTED and p.default is not p.empty
+            if deprecated_alias(self.name, p.name):
+                continue
             if defaulted and not is_array_param(self.name, p):
                 continue
             if is_array_param(self.name, p):
@@ -885,7 +893,7 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
     if "sample_shape" in ps:
         for v in ("3", (2.7,), (-1,), True, 2.0):
             out.append(Bad(f"sample_shape={v!r}", ("sample_shape",), _set("sample_shape", v)))
-    if "num_samples" in ps:
+    if "num_samples" in ps and not deprecated_alias(name, "num_samples"):
         for v in (0, 2.5, True):
             out.append(Bad(f"num_samples={v!r}", ("num_samples",), _set("num_samples", v)))
     return out

@@ -23,7 +23,7 @@ def sample_shape(
     """The leading sample axes of ``fn``'s draws from ``sample_shape=`` or, deprecated,
     ``num_samples=`` (an int ``S`` is ``sample_shape=(S,)``)."""
     if num_samples is None:
-        return shape_tuple(shape)
+        return shape_tuple(shape, "sample_shape")
     warnings.warn(
         f"{fn}(num_samples=...) is deprecated and will be removed in the next release: "
         f"use sample_shape={num_samples!r}. relaxarray spells the shape of the draws a "
