@@ -213,7 +213,7 @@ def make_jax_step(estimator: str, mean_x: np.ndarray, lr: float, cv_lr: float) -
     def step(state: Any, x: Any, key: Any) -> Any:
         p, cv, opt = state["p"], state["cv"], state["opt"]
         t = opt["t"] + 1
-        noise = jax.random.uniform(key, noise_shape(estimator, x.shape[0]), minval=tiny)
+        noise = jax.random.uniform(key, noise_shape(estimator, x.shape[0]), x.dtype, tiny)
         if estimator in ADAPTIVE:
             def var_obj(cv_: Any) -> Any:
                 val, g = jax.value_and_grad(loss)(p, cv_, x, noise)
@@ -255,7 +255,7 @@ def gradient_variance(estimator: str, data: np.ndarray, *, reps: int = 2000, bat
     tiny = float(np.finfo(np.float32).tiny)
 
     def g_logits(key: Any) -> Any:
-        noise = jax.random.uniform(key, noise_shape(estimator, batch), minval=tiny)
+        noise = jax.random.uniform(key, noise_shape(estimator, batch), x.dtype, tiny)
         return jax.grad(lambda e: surrogate_from_logits(
             jnp, jax.lax.stop_gradient, estimator, p, c, x, e, noise))(enc)
 
@@ -308,7 +308,7 @@ def make_jax_elbo(mean_x: np.ndarray) -> Any:
 
     def elbo_sum(p: Any, x: Any, key: Any) -> Any:
         enc = encoder_logits(p, x - mx)
-        u = jax.random.uniform(key, enc.shape)
+        u = jax.random.uniform(key, enc.shape, enc.dtype)
         b = (u < jax.nn.sigmoid(enc)).astype(x.dtype)[None]
         return jnp.sum(elbo_terms(jnp, p, x, enc, b))
 

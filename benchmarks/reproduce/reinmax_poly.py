@@ -48,7 +48,7 @@ def _sample(method: str, theta: Any, key: Any, temperature: float) -> Any:
 
     tiny = float(np.finfo(np.float32).tiny)
     kw = {"temperature": temperature, "num_samples": BATCH,
-          "noise": jax.random.uniform(key, (BATCH, *theta.shape), minval=tiny)}
+          "noise": jax.random.uniform(key, (BATCH, *theta.shape), theta.dtype, tiny)}
     if method == "reinmax":
         return est.reinmax(theta, **kw)
     if method == "st":
@@ -68,7 +68,7 @@ def run(method: str, p: float, seeds: int, steps: int = STEPS,
 
     def one_seed(key: Any) -> Any:
         k0, k1 = jax.random.split(key)
-        theta = jax.random.uniform(k0, (DIM, 2), minval=-0.01, maxval=0.01)
+        theta = jax.random.uniform(k0, (DIM, 2), jnp.float32, -0.01, 0.01)
 
         def step(carry: Any, inp: Any) -> Any:
             th, m, v = carry
