@@ -34,8 +34,9 @@ repository root, or the environment variable ``RELAXARRAY_REPRO_DATA``): an ``.n
 arrays ``train`` (50000), ``valid`` (10000), ``test`` (10000) of the statically binarised
 MNIST of Larochelle & Murray (2011), either 0/1 arrays of 784 pixels or bit-packed (98
 bytes an image, ``np.packbits`` along the pixel axis).
-Without it, download the three ``binarized_mnist_{train,valid,test}.amat`` files (the
-standard split, mirrored e.g. by the REBAR/IWAE code bases) and save them with
+Without it, download the three ``binarized_mnist_{train,valid,test}.amat`` text files of
+Larochelle & Murray's split (mirrored, for example, by the REBAR and IWAE code bases), read
+each with ``np.loadtxt`` (one image of 784 0/1 values a line) and save them with
 ``np.savez(path, train=..., valid=..., test=...)``.
 
     python benchmarks/reproduce/binary_vae.py --estimator disarm --steps 200000
