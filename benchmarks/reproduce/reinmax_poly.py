@@ -41,13 +41,12 @@ T_TARGET, DIM, BATCH, LR, STEPS, LAST = 0.45, 128, 64, 1e-3, 8000, 200
 def _sample(method: str, theta: Any, key: Any, temperature: float) -> Any:
     """Straight-through samples (BATCH, DIM, 2) from logits (DIM, 2).
 
-    The uniform noise comes from ``jax.random.uniform`` (faster under ``jit`` than
-    relaxarray's portable stream, which ``rng=key`` would use).
+    The uniform noise is drawn here with ``jax.random.uniform`` and passed as ``noise=``.
     """
     import jax
 
     tiny = float(np.finfo(np.float32).tiny)
-    kw = {"temperature": temperature, "num_samples": BATCH,
+    kw = {"temperature": temperature, "sample_shape": BATCH,
           "noise": jax.random.uniform(key, (BATCH, *theta.shape), theta.dtype, tiny)}
     if method == "reinmax":
         return est.reinmax(theta, **kw)
