@@ -59,15 +59,23 @@ def torch_relaxations(
     w = torch.randn(shape, generator=g, dtype=dt).to(device)
     idx = torch.arange(shape[-1], dtype=dt, device=device)
     pairs = {
-        "softmax T=0.5": (lambda v: rx.softmax(v, temperature=0.5),
-                          lambda v: torch.softmax(v / 0.5, -1)),
-        "softmax T=0.7": (lambda v: rx.softmax(v, temperature=0.7),
-                          lambda v: torch.softmax(v / 0.7, -1)),
-        "log_softmax T=0.5": (lambda v: rx.log_softmax(v, temperature=0.5),
-                              lambda v: torch.log_softmax(v / 0.5, -1)),
+        "softmax T=0.5": (
+            lambda v: rx.softmax(v, temperature=0.5),
+            lambda v: torch.softmax(v / 0.5, -1),
+        ),
+        "softmax T=0.7": (
+            lambda v: rx.softmax(v, temperature=0.7),
+            lambda v: torch.softmax(v / 0.7, -1),
+        ),
+        "log_softmax T=0.5": (
+            lambda v: rx.log_softmax(v, temperature=0.5),
+            lambda v: torch.log_softmax(v / 0.5, -1),
+        ),
         "logsumexp": (lambda v: rx.logsumexp(v), lambda v: torch.logsumexp(v, -1)),
-        "soft_argmax T=0.5": (lambda v: rx.soft_argmax(v, temperature=0.5),
-                              lambda v: torch.softmax(v / 0.5, -1) @ idx),
+        "soft_argmax T=0.5": (
+            lambda v: rx.soft_argmax(v, temperature=0.5),
+            lambda v: torch.softmax(v / 0.5, -1) @ idx,
+        ),
         "huber": (lambda v: rx.huber(v, y), lambda v: F.huber_loss(v, y, reduction="none")),
         "softplus": (rx.softplus, F.softplus),
     }
@@ -87,17 +95,19 @@ def torch_samplers(
     x = torch.randn(shape, generator=g, dtype=dt).to(device)
     w = torch.randn(shape, generator=g, dtype=dt).to(device)
     pairs = {
-        "gumbel_softmax": (lambda v: rx.gumbel_softmax(v, temperature=0.5),
-                           lambda v: F.gumbel_softmax(v, tau=0.5)),
-        "gumbel_softmax hard": (lambda v: rx.gumbel_softmax(v, temperature=0.5, hard=True),
-                                lambda v: F.gumbel_softmax(v, tau=0.5, hard=True)),
+        "gumbel_softmax": (
+            lambda v: rx.gumbel_softmax(v, temperature=0.5),
+            lambda v: F.gumbel_softmax(v, tau=0.5),
+        ),
+        "gumbel_softmax hard": (
+            lambda v: rx.gumbel_softmax(v, temperature=0.5, hard=True),
+            lambda v: F.gumbel_softmax(v, tau=0.5, hard=True),
+        ),
     }
     return _with_backward(pairs, x, w, backward=backward)
 
 
-def torch_compiled(
-    shape: tuple[int, int], device: str = "cpu", backward: bool = True
-) -> Pairs:
+def torch_compiled(shape: tuple[int, int], device: str = "cpu", backward: bool = True) -> Pairs:
     """``torch.compile`` (inductor, fullgraph) of relaxarray against the compiled native
     formula, with the same given noise (so both compute the same values)."""
     import torch
@@ -113,13 +123,18 @@ def torch_compiled(
         return h - y.detach() + y
 
     pairs: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
-        "softmax T=0.7": (lambda v: rx.softmax(v, temperature=0.7),
-                          lambda v: torch.softmax(v / 0.7, -1)),
+        "softmax T=0.7": (
+            lambda v: rx.softmax(v, temperature=0.7),
+            lambda v: torch.softmax(v / 0.7, -1),
+        ),
         "gumbel_softmax (noise=)": (
             lambda v: rx.gumbel_softmax(v, temperature=0.5, noise=u),
-            lambda v: torch.softmax((v - torch.log(-torch.log(u))) / 0.5, -1)),
+            lambda v: torch.softmax((v - torch.log(-torch.log(u))) / 0.5, -1),
+        ),
         "gumbel_softmax hard (noise=)": (
-            lambda v: rx.gumbel_softmax(v, temperature=0.5, hard=True, noise=u), st),
+            lambda v: rx.gumbel_softmax(v, temperature=0.5, hard=True, noise=u),
+            st,
+        ),
     }
     compiled = {
         name: (torch.compile(a, fullgraph=True), torch.compile(b, fullgraph=True))
@@ -172,10 +187,14 @@ def numpy_cases(shape: tuple[int, int]) -> Pairs:
 
     return {
         "softmax T=0.7": (lambda: rx.softmax(x, temperature=0.7), lambda: softmax_np(x, 0.7)),
-        "gumbel_softmax (noise=)": (lambda: rx.gumbel_softmax(x, temperature=0.7, noise=u),
-                                    lambda: gumbel_np(x, 0.7)),
+        "gumbel_softmax (noise=)": (
+            lambda: rx.gumbel_softmax(x, temperature=0.7, noise=u),
+            lambda: gumbel_np(x, 0.7),
+        ),
         "estimators.reinforce_grad (noise=)": (
-            lambda: est.reinforce_grad(f, x, noise=u1).grad, lambda: reinforce_np(x)),
+            lambda: est.reinforce_grad(f, x, noise=u1).grad,
+            lambda: reinforce_np(x),
+        ),
     }
 
 
@@ -196,17 +215,24 @@ def jax_cases(shape: tuple[int, int]) -> tuple[Pairs, Callable[[Any], Any]]:
         return h - jax.lax.stop_gradient(y) + y
 
     pairs = {
-        "softmax T=0.7": (lambda v: rx.softmax(v, temperature=0.7),
-                          lambda v: jax.nn.softmax(v / 0.7)),
+        "softmax T=0.7": (
+            lambda v: rx.softmax(v, temperature=0.7),
+            lambda v: jax.nn.softmax(v / 0.7),
+        ),
         "logsumexp": (rx.logsumexp, lambda v: jax.scipy.special.logsumexp(v, axis=-1)),
-        "soft_argmax T=0.5": (lambda v: rx.soft_argmax(v, temperature=0.5),
-                              lambda v: jax.nn.softmax(v / 0.5) @ idx),
+        "soft_argmax T=0.5": (
+            lambda v: rx.soft_argmax(v, temperature=0.5),
+            lambda v: jax.nn.softmax(v / 0.5) @ idx,
+        ),
         "softplus": (rx.softplus, jax.nn.softplus),
         "gumbel_softmax (noise=)": (
             lambda v: rx.gumbel_softmax(v, temperature=0.5, noise=u),
-            lambda v: jax.nn.softmax((v - jnp.log(-jnp.log(u))) / 0.5)),
+            lambda v: jax.nn.softmax((v - jnp.log(-jnp.log(u))) / 0.5),
+        ),
         "gumbel_softmax hard (noise=)": (
-            lambda v: rx.gumbel_softmax(v, temperature=0.5, hard=True, noise=u), st),
+            lambda v: rx.gumbel_softmax(v, temperature=0.5, hard=True, noise=u),
+            st,
+        ),
     }
     out: Pairs = {}
     for name, (ours, native) in pairs.items():
@@ -238,9 +264,13 @@ def cupy_cases(shape: tuple[int, int]) -> Pairs:
         "softmax T=0.7": (lambda: rx.softmax(x, temperature=0.7), lambda: softmax_cp(x, 0.7)),
         "gumbel_softmax (noise=)": (
             lambda: rx.gumbel_softmax(x, temperature=0.7, noise=u),
-            lambda: softmax_cp(x - cp.log(-cp.log(u)), 0.7)),
+            lambda: softmax_cp(x - cp.log(-cp.log(u)), 0.7),
+        ),
         "gumbel_softmax (rng=None)": (
             lambda: rx.gumbel_softmax(x, temperature=0.7),
-            lambda: softmax_cp(x - cp.log(-cp.log(cp.maximum(
-                cp.random.random(shape, dtype=cp.float32), 1e-38))), 0.7)),
+            lambda: softmax_cp(
+                x - cp.log(-cp.log(cp.maximum(cp.random.random(shape, dtype=cp.float32), 1e-38))),
+                0.7,
+            ),
+        ),
     }

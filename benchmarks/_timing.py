@@ -70,8 +70,11 @@ def default_clock() -> Callable[[], float]:
     """
     import os
 
-    return time.perf_counter if os.environ.get("RELAXARRAY_BENCH_CLOCK") == "wall" else (
-        time.process_time)
+    return (
+        time.perf_counter
+        if os.environ.get("RELAXARRAY_BENCH_CLOCK") == "wall"
+        else (time.process_time)
+    )
 
 
 def ratio_rounds(
@@ -132,8 +135,9 @@ def ratio_table(
     """Time every pair with :func:`ratio_rounds`; one result row per pair."""
     rows = []
     for name, (ours, native) in pairs.items():
-        a, b, r = ratio_rounds(ours, native, repeats=repeats, min_time=min_time, sync=sync,
-                               clock=clock)
+        a, b, r = ratio_rounds(
+            ours, native, repeats=repeats, min_time=min_time, sync=sync, clock=clock
+        )
         rows.append({"case": name, "shape": label, "ours_s": a, "native_s": b, "ratio": r})
     return rows
 
@@ -141,8 +145,19 @@ def ratio_table(
 def print_rows(rows: list[dict[str, Any]], title: str) -> None:
     """The rows of :func:`ratio_table` as a markdown table under ``title``."""
     print(f"\n### {title}\n")
-    print(markdown_table(
-        ["case", "shape", "relaxarray", "native", "ratio"],
-        [[r["case"], r["shape"], fmt_seconds(r["ours_s"]), fmt_seconds(r["native_s"]),
-          f"{r['ratio']:.2f}x"] for r in rows],
-    ), flush=True)
+    print(
+        markdown_table(
+            ["case", "shape", "relaxarray", "native", "ratio"],
+            [
+                [
+                    r["case"],
+                    r["shape"],
+                    fmt_seconds(r["ours_s"]),
+                    fmt_seconds(r["native_s"]),
+                    f"{r['ratio']:.2f}x",
+                ]
+                for r in rows
+            ],
+        ),
+        flush=True,
+    )

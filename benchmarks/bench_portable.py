@@ -92,8 +92,9 @@ def main() -> None:
     for dtype_name in args.dtypes.split(","):
         for name, portable_fn, native_fn in cases(dtype_name):
             p, n, r = ratio_rounds(portable_fn, native_fn, repeats=args.repeats, min_time=0.0)
-            print(f"| {name} | {dtype_name} | {p * 1e3:.1f} | {n * 1e3:.1f} | {r:.1f}x |",
-                  flush=True)
+            print(
+                f"| {name} | {dtype_name} | {p * 1e3:.1f} | {n * 1e3:.1f} | {r:.1f}x |", flush=True
+            )
 
 
 if __name__ == "__main__":

@@ -77,27 +77,38 @@ def torch_pairs(shape: tuple[int, int]) -> Pairs:
         lg.grad = None
 
     return {
-        "gumbel_softmax fwd": (lambda: rx.gumbel_softmax(logits, temperature=0.5, rng=gen),
-                               lambda: F.gumbel_softmax(logits, tau=0.5)),
+        "gumbel_softmax fwd": (
+            lambda: rx.gumbel_softmax(logits, temperature=0.5, rng=gen),
+            lambda: F.gumbel_softmax(logits, tau=0.5),
+        ),
         "gumbel_softmax hard fwd": (
             lambda: rx.gumbel_softmax(logits, temperature=0.5, hard=True, rng=gen),
-            lambda: F.gumbel_softmax(logits, tau=0.5, hard=True)),
+            lambda: F.gumbel_softmax(logits, tau=0.5, hard=True),
+        ),
         "gumbel_softmax fwd+bwd": (
             lambda: bwd(rx.gumbel_softmax(lg, temperature=0.5, rng=gen)),
-            lambda: bwd(F.gumbel_softmax(lg, tau=0.5))),
+            lambda: bwd(F.gumbel_softmax(lg, tau=0.5)),
+        ),
         "gumbel_softmax hard fwd+bwd": (
             lambda: bwd(rx.gumbel_softmax(lg, temperature=0.5, hard=True, rng=gen)),
-            lambda: bwd(F.gumbel_softmax(lg, tau=0.5, hard=True))),
+            lambda: bwd(F.gumbel_softmax(lg, tau=0.5, hard=True)),
+        ),
         "RelaxedOneHotCategorical.rsample fwd": (
-            lambda: rx.gumbel_softmax(logits, temperature=0.5, rng=gen), lambda: rc.rsample()),
+            lambda: rx.gumbel_softmax(logits, temperature=0.5, rng=gen),
+            lambda: rc.rsample(),
+        ),
         "RelaxedOneHotCategorical.rsample fwd+bwd": (
             lambda: bwd(rx.gumbel_softmax(lg, temperature=0.5, rng=gen)),
-            lambda: bwd(RelaxedOneHotCategorical(temperature=t, logits=lg).rsample())),
+            lambda: bwd(RelaxedOneHotCategorical(temperature=t, logits=lg).rsample()),
+        ),
         "RelaxedBernoulli.rsample fwd": (
-            lambda: rx.relaxed_bernoulli(logits, temperature=0.5, rng=gen), lambda: rb.rsample()),
+            lambda: rx.relaxed_bernoulli(logits, temperature=0.5, rng=gen),
+            lambda: rb.rsample(),
+        ),
         "RelaxedBernoulli.rsample fwd+bwd": (
             lambda: bwd(rx.relaxed_bernoulli(lg, temperature=0.5, rng=gen)),
-            lambda: bwd(RelaxedBernoulli(temperature=t, logits=lg).rsample())),
+            lambda: bwd(RelaxedBernoulli(temperature=t, logits=lg).rsample()),
+        ),
     }
 
 
@@ -121,10 +132,14 @@ def jax_pairs(shape: tuple[int, int]) -> Pairs:
     f_ours, f_nat = jax.jit(ours), jax.jit(native)
     g_ours, g_nat = jax.jit(jax.grad(loss(ours))), jax.jit(jax.grad(loss(native)))
     return {
-        "jax gumbel_softmax fwd (jit)": (lambda: f_ours(logits, key).block_until_ready(),
-                                         lambda: f_nat(logits, key).block_until_ready()),
-        "jax gumbel_softmax fwd+bwd (jit)": (lambda: g_ours(logits, key).block_until_ready(),
-                                             lambda: g_nat(logits, key).block_until_ready()),
+        "jax gumbel_softmax fwd (jit)": (
+            lambda: f_ours(logits, key).block_until_ready(),
+            lambda: f_nat(logits, key).block_until_ready(),
+        ),
+        "jax gumbel_softmax fwd+bwd (jit)": (
+            lambda: g_ours(logits, key).block_until_ready(),
+            lambda: g_nat(logits, key).block_until_ready(),
+        ),
     }
 
 
@@ -136,8 +151,11 @@ def main() -> None:
     ap.add_argument("--ratios-only", action="store_true")
     args = ap.parse_args()
     repeats = args.repeats or (3 if args.quick else 5)
-    sizes = SIZES if not args.sizes else [
-        tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    sizes = (
+        SIZES
+        if not args.sizes
+        else [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    )
     import torch
     from _cases import torch_samplers
     from _timing import print_rows, ratio_table
@@ -145,10 +163,14 @@ def main() -> None:
     torch.set_num_threads(1)
     rows = []
     for shape in sizes[:3]:
-        rows += ratio_table(torch_samplers(shape), f"{shape[0]}x{shape[1]}",
-                            repeats=max(repeats, 9))
-    print_rows(rows, "torch eager gumbel_softmax vs F.gumbel_softmax (1 thread, float32, "
-               "rng=None on both sides)")
+        rows += ratio_table(
+            torch_samplers(shape), f"{shape[0]}x{shape[1]}", repeats=max(repeats, 9)
+        )
+    print_rows(
+        rows,
+        "torch eager gumbel_softmax vs F.gumbel_softmax (1 thread, float32, "
+        "rng=None on both sides)",
+    )
     if args.ratios_only:
         return
     print(f"torch {torch.__version__} threads={torch.get_num_threads()}; repeats={repeats}")
@@ -159,8 +181,10 @@ def main() -> None:
         for make in (torch_pairs, jax_pairs):
             res = _bench(make(shape), numel, repeats)  # type: ignore[arg-type]
             for name, (a, b) in res.items():
-                print(f"| {name} | {shape[0]}x{shape[1]} | {a:.1f} | {b:.1f} | {a / b:.2f} |",
-                      flush=True)
+                print(
+                    f"| {name} | {shape[0]}x{shape[1]} | {a:.1f} | {b:.1f} | {a / b:.2f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

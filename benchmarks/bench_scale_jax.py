@@ -41,7 +41,10 @@ def calls():
         ),
         "gumbel_top_k(k=4, hard)": lambda x, r: rx.gumbel_top_k(x, 4, hard=True, rng=r),
         "reinforce(categorical, 4 samples)": lambda x, r: est.reinforce(
-            lambda h: jnp.sum(h * h, axis=-1), x, distribution="categorical", num_samples=4,
+            lambda h: jnp.sum(h * h, axis=-1),
+            x,
+            distribution="categorical",
+            num_samples=4,
             rng=r,
         ),
     }
@@ -66,8 +69,9 @@ def main() -> None:
     }
     keys = {"jax key": jax.random.key(0), "portable key": random.portable(0)}
     print(f"B = {args.batch}, K = {args.k}, float32; median of {args.repeats} interleaved runs")
-    print("| call | key | per-device memory, 1 device -> 8 devices | collectives (8) "
-          "| wall, 8 / 1 |")
+    print(
+        "| call | key | per-device memory, 1 device -> 8 devices | collectives (8) | wall, 8 / 1 |"
+    )
     print("| --- | --- | --- | --- | --- |")
     for name, fn in calls().items():
         for kind, key in keys.items():
@@ -82,9 +86,11 @@ def main() -> None:
                     times[t].append(time.perf_counter() - start)
             med = {t: float(np.median(v)) for t, v in times.items()}
             mem = {t: device_bytes(c) / 2**20 for t, c in compiled.items()}
-            print(f"| `{name}` | {kind} | {mem['1 device']:.1f} MiB -> "
-                  f"{mem['8 devices']:.1f} MiB | {', '.join(found) or 'none'} | "
-                  f"{med['8 devices'] * 1e3:.1f} / {med['1 device'] * 1e3:.1f} ms |")
+            print(
+                f"| `{name}` | {kind} | {mem['1 device']:.1f} MiB -> "
+                f"{mem['8 devices']:.1f} MiB | {', '.join(found) or 'none'} | "
+                f"{med['8 devices'] * 1e3:.1f} / {med['1 device'] * 1e3:.1f} ms |"
+            )
 
 
 if __name__ == "__main__":

@@ -44,16 +44,20 @@ def _nonfinite(x: torch.Tensor | None) -> int | None:
     return int((~torch.isfinite(x)).sum())
 
 
-def _run(sample: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]],
-         logits: torch.Tensor) -> tuple[int, int | None, int]:
+def _run(
+    sample: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]], logits: torch.Tensor
+) -> tuple[int, int | None, int]:
     """(non-finite samples, non-finite log_prob, non-finite gradient entries)."""
     x = logits.detach().clone().requires_grad_(True)
     y, lp = sample(x)
     w = torch.as_tensor(np.random.default_rng(7).normal(size=y.shape[-1:]), dtype=y.dtype)
     (g,) = torch.autograd.grad((y * w).sum(), x, allow_unused=True)
     g = torch.zeros_like(x) if g is None else g
-    return _nonfinite(y.detach()) or 0, _nonfinite(None if lp is None else lp.detach()), \
-        _nonfinite(g) or 0
+    return (
+        _nonfinite(y.detach()) or 0,
+        _nonfinite(None if lp is None else lp.detach()),
+        _nonfinite(g) or 0,
+    )
 
 
 def methods(t: float) -> dict[str, Callable[[torch.Tensor], tuple[Any, Any]]]:
@@ -68,8 +72,9 @@ def methods(t: float) -> dict[str, Callable[[torch.Tensor], tuple[Any, Any]]]:
         torch.manual_seed(0)
         # validate_args=False: with validation on, log_prob raises on some of torch's own
         # samples (they miss the simplex tolerance); we count the values instead
-        d = td.RelaxedOneHotCategorical(torch.tensor(t, dtype=x.dtype), logits=x,
-                                        validate_args=False)
+        d = td.RelaxedOneHotCategorical(
+            torch.tensor(t, dtype=x.dtype), logits=x, validate_args=False
+        )
         y = d.rsample()
         return y, d.log_prob(y.detach())
 
@@ -114,9 +119,18 @@ def table(rows: int, dtypes: tuple[torch.dtype, ...]) -> list[dict[str, Any]]:
                         err = ""
                     except Exception as exc:
                         ns, nl, ng, err = -1, None, -1, f"{type(exc).__name__}: {exc}"[:60]
-                    out.append({"method": name, "dtype": str(dtype).replace("torch.", ""),
-                                "scale": scale, "T": t, "samples": ns, "log_prob": nl,
-                                "grad": ng, "error": err})
+                    out.append(
+                        {
+                            "method": name,
+                            "dtype": str(dtype).replace("torch.", ""),
+                            "scale": scale,
+                            "T": t,
+                            "samples": ns,
+                            "log_prob": nl,
+                            "grad": ng,
+                            "error": err,
+                        }
+                    )
     return out
 
 
@@ -129,16 +143,25 @@ def main() -> None:
     dtypes = (torch.float32, torch.float64) if args.float64 else (torch.float32,)
     res = table(args.rows, dtypes)
     n = args.rows * K
-    print(f"non-finite entries out of {n} per cell (rows={args.rows}, K={K}); "
-          "log_prob out of rows (or rows*K for RelaxedBernoulli)")
+    print(
+        f"non-finite entries out of {n} per cell (rows={args.rows}, K={K}); "
+        "log_prob out of rows (or rows*K for RelaxedBernoulli)"
+    )
     head = "| method | dtype | logit scale | T | samples | log_prob | grad |"
     print(head if args.markdown else head.replace("|", " "))
     if args.markdown:
         print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in res:
         lp = "-" if r["log_prob"] is None else r["log_prob"]
-        cells = [r["method"], r["dtype"], f"{r['scale']:g}", f"{r['T']:g}",
-                 str(r["samples"]), str(lp), str(r["grad"])]
+        cells = [
+            r["method"],
+            r["dtype"],
+            f"{r['scale']:g}",
+            f"{r['T']:g}",
+            str(r["samples"]),
+            str(lp),
+            str(r["grad"]),
+        ]
         if r["error"]:
             cells[-1] += f" ({r['error']})"
         print("| " + " | ".join(cells) + " |" if args.markdown else "  ".join(cells))

@@ -64,8 +64,14 @@ def render(module: ModuleType) -> str:
     lines += [f".. automodule:: {name}", "   :no-members:", ""]
     names = public_names(module)
     if names:
-        lines += [f".. currentmodule:: {name}", "", ".. autosummary::", "   :toctree: generated",
-                  "   :nosignatures:", ""]
+        lines += [
+            f".. currentmodule:: {name}",
+            "",
+            ".. autosummary::",
+            "   :toctree: generated",
+            "   :nosignatures:",
+            "",
+        ]
         lines += [f"   {n}" for n in names]
         lines.append("")
     return "\n".join(lines)

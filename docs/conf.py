@@ -80,7 +80,11 @@ def _run_plot_scripts() -> None:
             continue
         result = subprocess.run(
             [sys.executable, str(script), str(GENERATED)],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(

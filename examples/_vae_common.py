@@ -31,8 +31,12 @@ ESTIMATORS = ("reinforce", "rloo", "arm", "disarm", "st", "st-gs", "rebar")
 
 def parse_args(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--estimator", choices=ESTIMATORS, default="disarm",
-                        help="gradient estimator for the encoder (default: disarm)")
+    parser.add_argument(
+        "--estimator",
+        choices=ESTIMATORS,
+        default="disarm",
+        help="gradient estimator for the encoder (default: disarm)",
+    )
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -92,8 +96,9 @@ def negative_elbo(
     elif estimator == "st":
         rec = mean_f(est.st_bernoulli(enc_logits, pseudo="sigmoid", sample_shape=s, rng=rng))
     elif estimator == "st-gs":
-        rec = mean_f(rx.relaxed_bernoulli(enc_logits, temperature=0.5, hard=True,
-                                          sample_shape=s, rng=rng))
+        rec = mean_f(
+            rx.relaxed_bernoulli(enc_logits, temperature=0.5, hard=True, sample_shape=s, rng=rng)
+        )
     elif estimator == "rebar":
         rec = est.rebar(f, enc_logits, eta=1.0, temperature=0.5, num_samples=1, rng=rng)
     else:
@@ -105,8 +110,9 @@ def negative_elbo(
     return xp.mean(rec + kl)
 
 
-def save_figures(out: str, originals: np.ndarray, recon: np.ndarray, samples: np.ndarray,
-                 title: str) -> list[Path]:
+def save_figures(
+    out: str, originals: np.ndarray, recon: np.ndarray, samples: np.ndarray, title: str
+) -> list[Path]:
     """``reconstructions.png`` (held-out digits above their reconstructions) and
     ``samples.png`` (decoder means for latents drawn from the prior)."""
     import matplotlib

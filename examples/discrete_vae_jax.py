@@ -40,14 +40,20 @@ Params = dict[str, Any]
 
 def init_params(key: jax.Array) -> Params:
     """PyTorch's default Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-    shapes = {"enc1": (PIXELS, HIDDEN), "enc2": (HIDDEN, LATENTS),
-              "dec1": (LATENTS, HIDDEN), "dec2": (HIDDEN, PIXELS)}
+    shapes = {
+        "enc1": (PIXELS, HIDDEN),
+        "enc2": (HIDDEN, LATENTS),
+        "dec1": (LATENTS, HIDDEN),
+        "dec2": (HIDDEN, PIXELS),
+    }
     params: Params = {}
     for k, (name, (n_in, n_out)) in zip(jax.random.split(key, 4), shapes.items(), strict=True):
         kw, kb = jax.random.split(k)
         bound = 1 / np.sqrt(n_in)
-        params[name] = {"w": jax.random.uniform(kw, (n_in, n_out), minval=-bound, maxval=bound),
-                        "b": jax.random.uniform(kb, (n_out,), minval=-bound, maxval=bound)}
+        params[name] = {
+            "w": jax.random.uniform(kw, (n_in, n_out), minval=-bound, maxval=bound),
+            "b": jax.random.uniform(kb, (n_out,), minval=-bound, maxval=bound),
+        }
     return params
 
 
@@ -63,15 +69,18 @@ def decode(params: Params, z: jax.Array) -> jax.Array:
     return mlp(params["dec1"], params["dec2"], z)
 
 
-def loss(params: Params, x: jax.Array, key: jax.Array, estimator: str,
-         num_samples: int = 2) -> jax.Array:
-    return negative_elbo(estimator, x, encode(params, x), partial(decode, params), key,
-                         num_samples=num_samples)
+def loss(
+    params: Params, x: jax.Array, key: jax.Array, estimator: str, num_samples: int = 2
+) -> jax.Array:
+    return negative_elbo(
+        estimator, x, encode(params, x), partial(decode, params), key, num_samples=num_samples
+    )
 
 
 @partial(jax.jit, static_argnames="estimator")
-def step(params: Params, opt: Params, x: jax.Array, key: jax.Array, estimator: str,
-         lr: float) -> tuple[Params, Params]:
+def step(
+    params: Params, opt: Params, x: jax.Array, key: jax.Array, estimator: str, lr: float
+) -> tuple[Params, Params]:
     """One Adam step (Kingma & Ba 2015) on the surrogate's gradient."""
     grads = jax.grad(loss)(params, x, key, estimator)
     t = opt["t"] + 1
@@ -79,7 +88,10 @@ def step(params: Params, opt: Params, x: jax.Array, key: jax.Array, estimator: s
     v = jax.tree.map(lambda v, g: 0.999 * v + 0.001 * g * g, opt["v"], grads)
     params = jax.tree.map(
         lambda p, m, v: p - lr * (m / (1 - 0.9**t)) / (jnp.sqrt(v / (1 - 0.999**t)) + 1e-8),
-        params, m, v)
+        params,
+        m,
+        v,
+    )
     return params, {"m": m, "v": v, "t": t}
 
 
@@ -100,8 +112,11 @@ def main() -> int:
     k_train, k_test = jax.random.key(1), jax.random.key(2)
 
     def report(epoch: int) -> None:
-        print(f"epoch {epoch}: train -ELBO {float(evaluate(params, train, k_train)):.3f}  "
-              f"held-out -ELBO {float(evaluate(params, test, k_test)):.3f}", flush=True)
+        print(
+            f"epoch {epoch}: train -ELBO {float(evaluate(params, train, k_train)):.3f}  "
+            f"held-out -ELBO {float(evaluate(params, test, k_test)):.3f}",
+            flush=True,
+        )
 
     print(f"discrete VAE (jax), {LATENTS} Bernoulli latents, estimator {args.estimator}")
     report(0)
@@ -112,8 +127,9 @@ def main() -> int:
         perm = np.asarray(jax.random.permutation(k_perm, n))
         for i in range(0, n - args.batch_size + 1, args.batch_size):
             key, k_step = jax.random.split(key)
-            params, opt = step(params, opt, train[perm[i:i + args.batch_size]], k_step,
-                               args.estimator, args.lr)
+            params, opt = step(
+                params, opt, train[perm[i : i + args.batch_size]], k_step, args.estimator, args.lr
+            )
         report(epoch)
     print(f"trained in {time.perf_counter() - start:.1f} s")
     k1, k2 = jax.random.split(key)
@@ -122,8 +138,13 @@ def main() -> int:
     recon = jax.nn.sigmoid(decode(params, z))
     prior = jax.random.bernoulli(k2, 0.5, (32, LATENTS)).astype(jnp.float32)
     samples = jax.nn.sigmoid(decode(params, prior))
-    for path in save_figures(args.out, np.asarray(originals), np.asarray(recon),
-                             np.asarray(samples), f"jax, {args.estimator}"):
+    for path in save_figures(
+        args.out,
+        np.asarray(originals),
+        np.asarray(recon),
+        np.asarray(samples),
+        f"jax, {args.estimator}",
+    ):
         print(f"wrote {path}")
     return 0
 

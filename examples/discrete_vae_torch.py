@@ -36,16 +36,20 @@ from _vae_common import (
 class DiscreteVAE(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.encoder = nn.Sequential(nn.Linear(PIXELS, HIDDEN), nn.Tanh(),
-                                     nn.Linear(HIDDEN, LATENTS))
-        self.decoder = nn.Sequential(nn.Linear(LATENTS, HIDDEN), nn.Tanh(),
-                                     nn.Linear(HIDDEN, PIXELS))
+        self.encoder = nn.Sequential(
+            nn.Linear(PIXELS, HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, LATENTS)
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(LATENTS, HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, PIXELS)
+        )
 
-    def forward(self, x: torch.Tensor, estimator: str, rng: torch.Generator,
-                num_samples: int = 2) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, estimator: str, rng: torch.Generator, num_samples: int = 2
+    ) -> torch.Tensor:
         """The negative ELBO surrogate (mean over the batch)."""
-        return negative_elbo(estimator, x, self.encoder(x), self.decoder, rng,
-                             num_samples=num_samples)
+        return negative_elbo(
+            estimator, x, self.encoder(x), self.decoder, rng, num_samples=num_samples
+        )
 
 
 def evaluate(model: DiscreteVAE, x: torch.Tensor, seed: int) -> float:
@@ -65,27 +69,33 @@ def main() -> int:
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     rng = torch.Generator().manual_seed(args.seed)
     print(f"discrete VAE (torch), {LATENTS} Bernoulli latents, estimator {args.estimator}")
-    print(f"epoch 0: train -ELBO {evaluate(model, train, 1):.3f}  "
-          f"held-out -ELBO {evaluate(model, test, 2):.3f}")
+    print(
+        f"epoch 0: train -ELBO {evaluate(model, train, 1):.3f}  "
+        f"held-out -ELBO {evaluate(model, test, 2):.3f}"
+    )
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         perm = torch.randperm(len(train), generator=rng)
         for i in range(0, len(train), args.batch_size):
-            loss = model(train[perm[i:i + args.batch_size]], args.estimator, rng)
+            loss = model(train[perm[i : i + args.batch_size]], args.estimator, rng)
             opt.zero_grad()
             loss.backward()
             opt.step()
-        print(f"epoch {epoch}: train -ELBO {evaluate(model, train, 1):.3f}  "
-              f"held-out -ELBO {evaluate(model, test, 2):.3f}", flush=True)
+        print(
+            f"epoch {epoch}: train -ELBO {evaluate(model, train, 1):.3f}  "
+            f"held-out -ELBO {evaluate(model, test, 2):.3f}",
+            flush=True,
+        )
     print(f"trained in {time.perf_counter() - start:.1f} s")
     with torch.no_grad():
         originals = test[:12]
-        z = (torch.rand(12, LATENTS, generator=rng) < torch.sigmoid(model.encoder(originals)))
+        z = torch.rand(12, LATENTS, generator=rng) < torch.sigmoid(model.encoder(originals))
         recon = torch.sigmoid(model.decoder(z.float()))
         prior = (torch.rand(32, LATENTS, generator=rng) < 0.5).float()
         samples = torch.sigmoid(model.decoder(prior))
-    for path in save_figures(args.out, originals.numpy(), recon.numpy(),
-                             samples.numpy(), f"torch, {args.estimator}"):
+    for path in save_figures(
+        args.out, originals.numpy(), recon.numpy(), samples.numpy(), f"torch, {args.estimator}"
+    ):
         print(f"wrote {path}")
     return 0
 

@@ -37,11 +37,16 @@ GATES = ("hard-concrete", "gaussian")
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gate", choices=GATES, default="hard-concrete")
-    parser.add_argument("--lam", type=float, default=0.01,
-                        help="L0 weight of the reported model (default 0.01)")
-    parser.add_argument("--sweep", type=float, nargs="*",
-                        default=[0.001, 0.003, 0.01, 0.03, 0.1],
-                        help="L0 weights for the 'selected features vs lam' table")
+    parser.add_argument(
+        "--lam", type=float, default=0.01, help="L0 weight of the reported model (default 0.01)"
+    )
+    parser.add_argument(
+        "--sweep",
+        type=float,
+        nargs="*",
+        default=[0.001, 0.003, 0.01, 0.03, 0.1],
+        help="L0 weights for the 'selected features vs lam' table",
+    )
     parser.add_argument("--noise-features", type=int, default=30)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=0)
@@ -54,8 +59,9 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def load_data(noise_features: int, seed: int) -> tuple[list[str], np.ndarray, np.ndarray,
-                                                      np.ndarray, np.ndarray]:
+def load_data(
+    noise_features: int, seed: int
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Breast cancer (569 x 30) plus noise columns, standardised on the training split."""
     from sklearn.datasets import load_breast_cancer
 
@@ -114,8 +120,15 @@ class GatedLogistic(nn.Module):
         return self.linear(x * self.gates(x, rng)).squeeze(-1)
 
 
-def train(x: torch.Tensor, y: torch.Tensor, gate: str | None, lam: float, steps: int,
-          seed: int, mask: np.ndarray | None = None) -> GatedLogistic:
+def train(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    gate: str | None,
+    lam: float,
+    steps: int,
+    seed: int,
+    mask: np.ndarray | None = None,
+) -> GatedLogistic:
     """Full-batch Adam on cross-entropy + lam * E[L0] (+ a small L2 on the weights)."""
     torch.manual_seed(seed)
     if mask is not None:
@@ -133,8 +146,9 @@ def train(x: torch.Tensor, y: torch.Tensor, gate: str | None, lam: float, steps:
     return model
 
 
-def accuracy(model: GatedLogistic, x: torch.Tensor, y: torch.Tensor,
-             mask: np.ndarray | None = None) -> float:
+def accuracy(
+    model: GatedLogistic, x: torch.Tensor, y: torch.Tensor, mask: np.ndarray | None = None
+) -> float:
     if mask is not None:
         x = x[:, torch.as_tensor(mask)]
     with torch.no_grad():
@@ -143,8 +157,9 @@ def accuracy(model: GatedLogistic, x: torch.Tensor, y: torch.Tensor,
 
 def test_gates(model: GatedLogistic) -> np.ndarray:
     with torch.no_grad():
-        return model.gates(torch.zeros(1, model.linear.in_features, dtype=torch.float64),
-                           None).numpy()
+        return model.gates(
+            torch.zeros(1, model.linear.in_features, dtype=torch.float64), None
+        ).numpy()
 
 
 def open_probability(model: GatedLogistic) -> np.ndarray:
@@ -155,15 +170,22 @@ def open_probability(model: GatedLogistic) -> np.ndarray:
         return rx.gaussian_gate_l0(model.gate_param).numpy()
 
 
-def save_plot(path: str, names: list[str], gates: np.ndarray, p_open: np.ndarray,
-              n_real: int, gate: str, lam: float, sweep: list[tuple[float, int, int]]) -> None:
+def save_plot(
+    path: str,
+    names: list[str],
+    gates: np.ndarray,
+    p_open: np.ndarray,
+    n_real: int,
+    gate: str,
+    lam: float,
+    sweep: list[tuple[float, int, int]],
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 4.2),
-                                  gridspec_kw={"width_ratios": [4, 1]})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": [4, 1]})
     colors = ["tab:blue"] * n_real + ["tab:gray"] * (len(names) - n_real)
     ax.bar(np.arange(len(names)), gates, color=colors, label="test-time gate")
     ax.plot(np.arange(len(names)), p_open, "k.", label="P(gate $\\neq$ 0) in training")
@@ -194,9 +216,11 @@ def main() -> int:
     xtr, ytr = torch.as_tensor(xtr_np), torch.as_tensor(ytr_np)
     xte, yte = torch.as_tensor(xte_np), torch.as_tensor(yte_np)
     n_real = len(names) - args.noise_features
-    print(f"feature selection with {args.gate} gates: breast cancer, {n_real} real + "
-          f"{args.noise_features} noise features, {len(xtr)} train / {len(xte)} test, "
-          f"{args.steps} steps")
+    print(
+        f"feature selection with {args.gate} gates: breast cancer, {n_real} real + "
+        f"{args.noise_features} noise features, {len(xtr)} train / {len(xte)} test, "
+        f"{args.steps} steps"
+    )
     start = time.perf_counter()
 
     full = train(xtr, ytr, None, 0.0, args.steps, args.seed)
@@ -227,14 +251,17 @@ def main() -> int:
         m = model if lam == args.lam else train(xtr, ytr, args.gate, lam, args.steps, args.seed)
         kept = test_gates(m) > 0
         noise_kept = int(kept[n_real:].sum())
-        print(f"| {lam:g} | {int(kept.sum())} | {int(kept[:n_real].sum())} | "
-              f"{noise_kept} | {accuracy(m, xte, yte):.4f} |")
+        print(
+            f"| {lam:g} | {int(kept.sum())} | {int(kept[:n_real].sum())} | "
+            f"{noise_kept} | {accuracy(m, xte, yte):.4f} |"
+        )
         sweep.append((lam, int(kept.sum()), noise_kept))
     print(f"\nran in {time.perf_counter() - start:.1f} s")
 
     if args.plot:
-        save_plot(args.plot, names, gates, open_probability(model), n_real, args.gate,
-                  args.lam, sweep)
+        save_plot(
+            args.plot, names, gates, open_probability(model), n_real, args.gate, args.lam, sweep
+        )
         print(f"wrote {args.plot}")
     return 0
 

@@ -44,19 +44,20 @@ def main() -> None:
     from relaxarray import random
 
     t = args.t
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address=None,
-        processes=True,
-        memory_limit="4GiB",
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            processes=True,
+            memory_limit="4GiB",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         start = time.perf_counter()
         logits = da.full((n, 1), args.phi, chunks=(args.chunk, 1))
-        res = est.reinforce_grad(
-            lambda b: (b[..., 0] - t) ** 2, logits, rng=random.portable(2024)
-        )
+        res = est.reinforce_grad(lambda b: (b[..., 0] - t) ** 2, logits, rng=random.portable(2024))
         g = res.grad[:, 0]
         mean, var = dask.compute(g.mean(), g.var())
         wall = time.perf_counter() - start

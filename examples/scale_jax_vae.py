@@ -75,8 +75,10 @@ def main() -> int:
     params = jax.device_put(init_params(init_key), replicated)
     zeros = jax.tree.map(jnp.zeros_like, params)
     opt = jax.device_put({"m": zeros, "v": zeros, "t": jnp.zeros(())}, replicated)
-    print(f"discrete VAE (jax), {LATENTS} Bernoulli latents, estimator {args.estimator}, "
-          f"data-parallel over {jax.device_count()} devices")
+    print(
+        f"discrete VAE (jax), {LATENTS} Bernoulli latents, estimator {args.estimator}, "
+        f"data-parallel over {jax.device_count()} devices"
+    )
 
     # what the compiled step does with the layout
     x0 = jax.device_put(train_np[:batch], rows)
@@ -86,30 +88,52 @@ def main() -> int:
     found = {c: len(re.findall(c + r"(?:-start)?\(", hlo)) for c in COLLECTIVES}
     counts = ", ".join(f"{c} {n}" for c, n in found.items())
     print(f"collectives in the compiled step: {counts}")
-    batch_dims = [int(d) for dims in re.findall(r"f32\[([0-9,]+)\]", hlo)
-                  for d in dims.split(",") if d and int(d) in (batch, batch // DEVICES)]
-    print(f"batch of {batch} rows: {batch // DEVICES} rows per device; largest batch "
-          f"dimension of any per-device buffer in the step: {max(batch_dims, default=0)}")
+    batch_dims = [
+        int(d)
+        for dims in re.findall(r"f32\[([0-9,]+)\]", hlo)
+        for d in dims.split(",")
+        if d and int(d) in (batch, batch // DEVICES)
+    ]
+    print(
+        f"batch of {batch} rows: {batch // DEVICES} rows per device; largest batch "
+        f"dimension of any per-device buffer in the step: {max(batch_dims, default=0)}"
+    )
     # the same step on one device
     one = jax.devices()[0]
-    compiled1 = step.lower(jax.device_put(params, one), jax.device_put(opt, one),
-                           jax.device_put(train_np[:batch], one), k0, args.estimator,
-                           args.lr).compile()
-    print(f"per-device memory of the step (arguments + outputs + temporaries): "
-          f"{DEVICES} devices {device_bytes(compiled) / 1024:.0f} KiB, "
-          f"1 device {device_bytes(compiled1) / 1024:.0f} KiB")
+    compiled1 = step.lower(
+        jax.device_put(params, one),
+        jax.device_put(opt, one),
+        jax.device_put(train_np[:batch], one),
+        k0,
+        args.estimator,
+        args.lr,
+    ).compile()
+    print(
+        f"per-device memory of the step (arguments + outputs + temporaries): "
+        f"{DEVICES} devices {device_bytes(compiled) / 1024:.0f} KiB, "
+        f"1 device {device_bytes(compiled1) / 1024:.0f} KiB"
+    )
     p8, _ = step(params, opt, x0, k0, args.estimator, args.lr)
-    p1, _ = step(jax.device_put(params, one), jax.device_put(opt, one),
-                 jax.device_put(train_np[:batch], one), k0, args.estimator, args.lr)
-    gap = max(float(jnp.max(jnp.abs(jnp.asarray(a) - jax.device_put(b, one))))
-              for a, b in zip(jax.tree.leaves(p1), jax.tree.leaves(p8), strict=True))
+    p1, _ = step(
+        jax.device_put(params, one),
+        jax.device_put(opt, one),
+        jax.device_put(train_np[:batch], one),
+        k0,
+        args.estimator,
+        args.lr,
+    )
+    gap = max(
+        float(jnp.max(jnp.abs(jnp.asarray(a) - jax.device_put(b, one))))
+        for a, b in zip(jax.tree.leaves(p1), jax.tree.leaves(p8), strict=True)
+    )
     print(f"one step, 8 devices vs 1 device: largest parameter difference {gap:.2e}")
 
     k_test = jax.random.key(2)
 
     def report(epoch: int) -> None:
-        print(f"epoch {epoch}: held-out -ELBO {float(evaluate(params, test, k_test)):.3f}",
-              flush=True)
+        print(
+            f"epoch {epoch}: held-out -ELBO {float(evaluate(params, test, k_test)):.3f}", flush=True
+        )
 
     report(0)
     start = time.perf_counter()
@@ -119,15 +143,23 @@ def main() -> int:
         perm = np.asarray(jax.random.permutation(k_perm, n))
         for i in range(0, n - batch + 1, batch):
             key, k_step = jax.random.split(key)
-            x = jax.device_put(train_np[perm[i:i + batch]], rows)
+            x = jax.device_put(train_np[perm[i : i + batch]], rows)
             params, opt = step(params, opt, x, k_step, args.estimator, args.lr)
         report(epoch)
     print(f"trained in {time.perf_counter() - start:.1f} s")
     t8 = step_time(params, opt, x0, k0, args.estimator, args.lr)
-    t1 = step_time(jax.device_put(params, one), jax.device_put(opt, one),
-                   jax.device_put(train_np[:batch], one), k0, args.estimator, args.lr)
-    print(f"step time: {DEVICES} devices {t8 * 1e3:.2f} ms, 1 device {t1 * 1e3:.2f} ms "
-          f"(simulated devices share this machine's cores)")
+    t1 = step_time(
+        jax.device_put(params, one),
+        jax.device_put(opt, one),
+        jax.device_put(train_np[:batch], one),
+        k0,
+        args.estimator,
+        args.lr,
+    )
+    print(
+        f"step time: {DEVICES} devices {t8 * 1e3:.2f} ms, 1 device {t1 * 1e3:.2f} ms "
+        f"(simulated devices share this machine's cores)"
+    )
     return 0
 
 

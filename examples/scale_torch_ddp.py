@@ -84,15 +84,17 @@ def train(rank: int, world: int, args: object) -> None:
             return float(model(test, "reinforce", random.portable(2), num_samples=16))
 
     if rank == 0:
-        print(f"discrete VAE (torch DDP), {LATENTS} Bernoulli latents, estimator "
-              f"{args.estimator}, {world} gloo ranks, {batch // world} rows per rank")
+        print(
+            f"discrete VAE (torch DDP), {LATENTS} Bernoulli latents, estimator "
+            f"{args.estimator}, {world} gloo ranks, {batch // world} rows per rank"
+        )
         print(f"epoch 0: held-out -ELBO {evaluate():.3f}", flush=True)
     step = 0
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         perm = torch.randperm(len(data), generator=perm_rng)
         for i in range(0, len(data) - batch + 1, batch):
-            x = data[perm[i:i + batch]][rank::world]  # this rank's share of the batch
+            x = data[perm[i : i + batch]][rank::world]  # this rank's share of the batch
             k = random.fold_in(key, step)
             opt.zero_grad()
             ddp(x, args.estimator, k).backward()
@@ -111,8 +113,10 @@ def train(rank: int, world: int, args: object) -> None:
     if rank == 0:
         print(f"trained in {wall:.1f} s")
         print(f"parameters identical on all ranks after training: {same}")
-        print(f"step time (forward + backward): {world} ranks {t_ranks * 1e3:.2f} ms, "
-              f"1 process on the whole batch {t_one * 1e3:.2f} ms")
+        print(
+            f"step time (forward + backward): {world} ranks {t_ranks * 1e3:.2f} ms, "
+            f"1 process on the whole batch {t_one * 1e3:.2f} ms"
+        )
 
 
 def check_first_step(rank, world, model, local, x, estimator, k) -> None:
@@ -125,8 +129,10 @@ def check_first_step(rank, world, model, local, x, estimator, k) -> None:
     noises = gather(probe)
     differ = all(not torch.equal(noises[0], n) for n in noises[1:])
     if rank == 0:
-        print(f"first step: DDP gradient vs mean of the ranks' local gradients: "
-              f"largest difference {diff:.2e}")
+        print(
+            f"first step: DDP gradient vs mean of the ranks' local gradients: "
+            f"largest difference {diff:.2e}"
+        )
         print(f"ranks drew different noise: {differ}")
 
 

@@ -124,21 +124,28 @@ def print_gradients(
     results: dict[str, tuple[np.ndarray, np.ndarray]], samples: int, repeats: int
 ) -> None:
     g_mu, g_sigma = exact_gradient(MU, SIGMA)
-    print(f"## 2. Gradient of E[{OFFSET:g} + sin(y)], y ~ N(mu, sigma^2), mu = {MU}, "
-          f"sigma = {SIGMA}\n")
+    print(
+        f"## 2. Gradient of E[{OFFSET:g} + sin(y)], y ~ N(mu, sigma^2), mu = {MU}, "
+        f"sigma = {SIGMA}\n"
+    )
     print(f"- exact: d/dmu = {g_mu:.6f}   d/dsigma = {g_sigma:.6f}")
     print(f"- {repeats} repeats of {samples} samples each; finite-difference step {STEP}\n")
     print("| estimator | parameter | mean | std | exact |")
     print("| --- | --- | --- | --- | --- |")
     for name, (e_mu, e_sigma) in results.items():
         for param, est, exact in (("mu", e_mu, g_mu), ("sigma", e_sigma, g_sigma)):
-            print(f"| {name} | {param} | {np.mean(est):.6f} | {np.std(est, ddof=1):.6f} "
-                  f"| {exact:.6f} |")
+            print(
+                f"| {name} | {param} | {np.mean(est):.6f} | {np.std(est, ddof=1):.6f} "
+                f"| {exact:.6f} |"
+            )
     print()
 
 
-def plot(rows: list[tuple[float, np.ndarray, float, float]],
-         results: dict[str, tuple[np.ndarray, np.ndarray]], outdir: Path) -> None:
+def plot(
+    rows: list[tuple[float, np.ndarray, float, float]],
+    results: dict[str, tuple[np.ndarray, np.ndarray]],
+    outdir: Path,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -32,13 +32,20 @@ def _parser() -> argparse.ArgumentParser:
         help="array library to run on (default: numpy); torch and jax add the "
         "surrogate-only estimators (straight-through family, REBAR)",
     )
-    demo.add_argument("--plot", metavar="FILE.png", default=None,
-                      help="also write the figures to this PNG file (needs matplotlib)")
-    demo.add_argument("--samples", type=int, default=SAMPLES,
-                      help=f"estimates per estimator and logit (default: {SAMPLES})")
+    demo.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        default=None,
+        help="also write the figures to this PNG file (needs matplotlib)",
+    )
+    demo.add_argument(
+        "--samples",
+        type=int,
+        default=SAMPLES,
+        help=f"estimates per estimator and logit (default: {SAMPLES})",
+    )
     demo.add_argument("--seed", type=int, default=0, help="seed of the portable noise stream")
-    demo.add_argument("--no-compare", action="store_true",
-                      help="print only the lecture's tables")
+    demo.add_argument("--no-compare", action="store_true", help="print only the lecture's tables")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -64,8 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _single_threaded_pools()
         try:
             return _demo.run(
-                backend=args.backend, out=sys.stdout, compare=not args.no_compare,
-                samples=args.samples, seed=args.seed, plot=args.plot,
+                backend=args.backend,
+                out=sys.stdout,
+                compare=not args.no_compare,
+                samples=args.samples,
+                seed=args.seed,
+                plot=args.plot,
                 progress=not args.no_progress,
             )
         except BrokenPipeError:

@@ -119,7 +119,12 @@ def relaxed_bernoulli(
     if hasattr(temperature, "shape"):
         batch = batch_of(xp, [("logits", batch), ("temperature", tuple(temperature.shape))])
     u = get_noise(
-        xp, adapter, rng=rng, noise=noise, sample_shape=sample_shape, batch_shape=batch,
+        xp,
+        adapter,
+        rng=rng,
+        noise=noise,
+        sample_shape=sample_shape,
+        batch_shape=batch,
         like=logits,
     )
     z = logits + (xp.log(u) - xp.log1p(-u))
@@ -171,7 +176,12 @@ def straight_through_bernoulli(
     xp, adapter = namespace_and_adapter(logits)
     as_float_array(logits, "logits", xp)
     u = get_noise(
-        xp, adapter, rng=rng, noise=noise, sample_shape=sample_shape,
-        batch_shape=tuple(logits.shape), like=logits,
+        xp,
+        adapter,
+        rng=rng,
+        noise=noise,
+        sample_shape=sample_shape,
+        batch_shape=tuple(logits.shape),
+        like=logits,
     )
     return _st_bernoulli(xp, adapter, u, logits, sigmoid(xp, adapter, logits))

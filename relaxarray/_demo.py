@@ -56,9 +56,11 @@ def run(
     _est.print_table(rows, out)
     if not autodiff:
         names = ", ".join(_est.surrogate_only())
-        print(f"\nSurrogate-only estimators ({names}) need automatic differentiation: "
-              "run `python -m relaxarray demo --backend torch` (or jax) to include them.",
-              file=out)
+        print(
+            f"\nSurrogate-only estimators ({names}) need automatic differentiation: "
+            "run `python -m relaxarray demo --backend torch` (or jax) to include them.",
+            file=out,
+        )
     if plot is not None:
         _demo_plot.write(plot, rows, backend)
         print(f"\nwrote {plot}", file=out)
@@ -78,15 +80,17 @@ def _lecture(xp: Any, backend: str, out: TextIO) -> None:
     for t in TEMPERATURES:
         row = _row(_to_list(rx.softmax(x, temperature=t)), scientific=t < 0.5)
         print(f"  softmax(x / {t}) = {row}", file=out)
-    print("\nsoft arg max = softmax(x / T) . [0, 1, 2, 3];  soft max = softmax(x / T) . x",
-          file=out)
+    print(
+        "\nsoft arg max = softmax(x / T) . [0, 1, 2, 3];  soft max = softmax(x / T) . x", file=out
+    )
     for t in TEMPERATURES:
         idx = float(rx.soft_argmax(x, temperature=t))
         mx = float(rx.soft_max(x, temperature=t))
         print(f"  T = {t}:  soft arg max = {idx:.4f}   soft max = {mx:.3f}", file=out)
     st = float(rx.st_argmax(x, temperature=0.5))
-    print(f"\nstraight-through arg max = {st} (the exact index; gradient of soft arg max)",
-          file=out)
+    print(
+        f"\nstraight-through arg max = {st} (the exact index; gradient of soft arg max)", file=out
+    )
     print(f"one-hot arg max = {_to_list(rx.one_hot_argmax(x))}", file=out)
     d = asarray([-3.0, -0.5, 0.0, 0.5, 3.0])
     print("\nHuber relaxes |d|, softplus relaxes ReLU:", file=out)

@@ -54,10 +54,16 @@ ESTIMATORS: list[tuple[str, Any, bool]] = [
     ("DisARM", "disarm", True),
     ("straight-through (identity)", ("straight_through", {"pseudo": "identity"}), False),
     ("straight-through (sigmoid)", ("straight_through", {"pseudo": "sigmoid"}), False),
-    ("ST Gumbel-softmax (relaxed Bernoulli, T=0.5)",
-     ("st_gumbel_softmax", {"temperature": 0.5}), False),
-    ("Gumbel-Rao (T=0.5, K=10)",
-     ("gumbel_rao", {"temperature": 0.5, "num_rao_samples": 10}), False),
+    (
+        "ST Gumbel-softmax (relaxed Bernoulli, T=0.5)",
+        ("st_gumbel_softmax", {"temperature": 0.5}),
+        False,
+    ),
+    (
+        "Gumbel-Rao (T=0.5, K=10)",
+        ("gumbel_rao", {"temperature": 0.5, "num_rao_samples": 10}),
+        False,
+    ),
     ("ReinMax (T=1)", ("reinmax", {"temperature": 1.0}), False),
     ("REBAR (eta=1, T=0.5)", ("rebar", {"eta": 1.0, "temperature": 0.5}), True),
 ]
@@ -159,12 +165,24 @@ def compare(
         key = rx.random.fold_in(base, i)
         for label, entry, unbiased in specs:
             bar.set_description(f"phi={phi:+} {label[:24]}")
-            res = est.compare(objective, logits, estimators=[entry], num_estimates=samples,
-                              num_samples=2, rng=key)
+            res = est.compare(
+                objective, logits, estimators=[entry], num_estimates=samples, num_samples=2, rng=key
+            )
             r = res.rows[0]
             assert res.exact_grad is not None
-            rows.append(Row(phi, label, r.form, r.f_evals, unbiased, res.num_estimates,
-                            r.mean[0], r.variance[0], res.exact_grad[0]))
+            rows.append(
+                Row(
+                    phi,
+                    label,
+                    r.form,
+                    r.f_evals,
+                    unbiased,
+                    res.num_estimates,
+                    r.mean[0],
+                    r.variance[0],
+                    res.exact_grad[0],
+                )
+            )
             bar.update(1)
     bar.close()
     return rows
@@ -172,8 +190,11 @@ def compare(
 
 def surrogate_only() -> list[str]:
     """The compared estimators that have no explicit form (they need autodiff)."""
-    return [label for label, entry, _ in ESTIMATORS
-            if est_compare.ESTIMATORS[entry if isinstance(entry, str) else entry[0]][0] is None]
+    return [
+        label
+        for label, entry, _ in ESTIMATORS
+        if est_compare.ESTIMATORS[entry if isinstance(entry, str) else entry[0]][0] is None
+    ]
 
 
 def print_table(rows: list[Row], out: TextIO) -> None:
@@ -181,17 +202,25 @@ def print_table(rows: list[Row], out: TextIO) -> None:
     print(f"\nEstimator comparison: f(b) = (b - {TARGET})^2, b ~ Bernoulli(sigmoid(phi))", file=out)
     print("exact gradient d/dphi E[f(b)] = sigmoid(phi) sigmoid(-phi) (1 - 2t)", file=out)
     n = rows[0].n if rows else 0
-    print(f"{n} independent estimates per row; 'f evals' = evaluations of f per estimate; "
-          "form: explicit (closed-form scores, no autodiff) or surrogate (autodiff)", file=out)
+    print(
+        f"{n} independent estimates per row; 'f evals' = evaluations of f per estimate; "
+        "form: explicit (closed-form scores, no autodiff) or surrogate (autodiff)",
+        file=out,
+    )
     for phi in PHIS:
         sub = [r for r in rows if r.phi == phi]
         if not sub:
             continue
         print(f"\nphi = {phi}: exact gradient = {sub[0].exact:.6f}\n", file=out)
-        print("| estimator | form | f evals | mean | bias | bias / s.e. | variance | unbiased |",
-              file=out)
+        print(
+            "| estimator | form | f evals | mean | bias | bias / s.e. | variance | unbiased |",
+            file=out,
+        )
         print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |", file=out)
         for r in sub:
             z = r.bias / r.stderr if r.stderr > 0 else 0.0
-            print(f"| {r.name} | {r.form} | {r.evals} | {r.mean:.6f} | {r.bias:+.6f} | "
-                  f"{z:+.1f} | {r.variance:.3e} | {'yes' if r.unbiased else 'no'} |", file=out)
+            print(
+                f"| {r.name} | {r.form} | {r.evals} | {r.mean:.6f} | {r.bias:+.6f} | "
+                f"{z:+.1f} | {r.variance:.3e} | {'yes' if r.unbiased else 'no'} |",
+                file=out,
+            )

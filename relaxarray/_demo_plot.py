@@ -68,11 +68,9 @@ def write(path: str, rows: list[_est.Row], backend: str) -> None:
     ax.set_xlabel("variance of one estimate (log scale)")
     ax.set_title("Estimator variance")
     ax.legend(fontsize=8)
-    fig.suptitle(f"relaxarray demo on {backend}: f(b) = (b - {_est.TARGET})^2, "
-                 "b ~ Bernoulli(sigmoid(phi))")
+    fig.suptitle(
+        f"relaxarray demo on {backend}: f(b) = (b - {_est.TARGET})^2, b ~ Bernoulli(sigmoid(phi))"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-
-
-

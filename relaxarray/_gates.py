@@ -49,7 +49,13 @@ def _resolve_noise(
 ) -> Array:
     """Base noise of ``shape`` (``uniform``, ``normal`` or ``gumbel``): see :func:`get_noise`."""
     return get_noise(
-        xp, adapter, rng=rng, noise=noise, sample_shape=(), batch_shape=shape, like=like,
+        xp,
+        adapter,
+        rng=rng,
+        noise=noise,
+        sample_shape=(),
+        batch_shape=shape,
+        like=like,
         kind=kind,
     )
 

@@ -78,7 +78,12 @@ def _perturbed_exact(
     elif temperature is not None:
         check_positive(temperature, "temperature", adapter)
     u = get_noise(
-        xp, adapter, rng=rng, noise=noise, sample_shape=sample_shape, batch_shape=batch,
+        xp,
+        adapter,
+        rng=rng,
+        noise=noise,
+        sample_shape=sample_shape,
+        batch_shape=batch,
         like=logits,
     )
     exact = temperature is not None and _exact_division(temperature, wide)

@@ -42,7 +42,8 @@ def array_namespace(*arrays: object) -> Namespace:
         If the arrays come from two libraries, or none of the inputs is an array.
     """
     arrs = [
-        a for a in arrays
+        a
+        for a in arrays
         if a is not None and type(a) not in _PY_SCALARS and not isinstance(a, _NOT_ARRAYS)
     ]
     if not arrs:
@@ -78,9 +79,7 @@ def namespace_and_adapter(*arrays: object) -> tuple[Namespace, Adapter]:
     return xp, get_adapter(xp)
 
 
-def float_namespace(
-    x: Any, name: str, other: object = None
-) -> tuple[Namespace, Adapter, bool]:
+def float_namespace(x: Any, name: str, other: object = None) -> tuple[Namespace, Adapter, bool]:
     """``as_float_array(x, name)`` and ``namespace_and_adapter(x, other)`` in one call.
 
     Returns ``(xp, adapter, wide)``, ``wide`` telling whether ``x``'s dtype has at least
@@ -143,8 +142,7 @@ def check_category_axis(x: Array, axis: int, name: str) -> int:
     ax = check_axis(axis, x.ndim)
     if x.shape[ax] == 0:
         raise ValueError(
-            f"{name} must have at least one category along axis {ax}, got shape "
-            f"{tuple(x.shape)}"
+            f"{name} must have at least one category along axis {ax}, got shape {tuple(x.shape)}"
         )
     return ax
 
@@ -174,9 +172,7 @@ def check_positive(
     if type(value) is float and 0.0 < value < math.inf:  # the common case, first
         return
     bound = "non-negative" if allow_zero else "positive"
-    if isinstance(value, bool) or not (
-        isinstance(value, (int, float)) or hasattr(value, "dtype")
-    ):
+    if isinstance(value, bool) or not (isinstance(value, (int, float)) or hasattr(value, "dtype")):
         raise TypeError(f"{name} must be a number or an array, got {type(value).__name__}")
     if isinstance(value, (int, float)):
         ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)

@@ -405,8 +405,7 @@ def _check_xy(x: Array, y: Any) -> tuple[Namespace, Adapter]:
             xp.broadcast_shapes(tuple(x.shape), tuple(y.shape))
         except (ValueError, RuntimeError) as exc:
             raise ValueError(
-                f"y of shape {tuple(y.shape)} does not broadcast with x of shape "
-                f"{tuple(x.shape)}"
+                f"y of shape {tuple(y.shape)} does not broadcast with x of shape {tuple(x.shape)}"
             ) from exc
     return xp, adapter
 

@@ -106,8 +106,14 @@ def normal_rsample(
     check_positive(scale, "scale", adapter)
     batch = batch_of(xp, [("loc", _shape(loc)), ("scale", _shape(scale))])
     z = get_noise(
-        xp, adapter, rng=rng, noise=noise, sample_shape=sample_shape, batch_shape=batch,
-        like=_like((loc, scale)), kind="normal",
+        xp,
+        adapter,
+        rng=rng,
+        noise=noise,
+        sample_shape=sample_shape,
+        batch_shape=batch,
+        like=_like((loc, scale)),
+        kind="normal",
     )
     return loc + scale * z
 
@@ -148,7 +154,12 @@ def inverse_cdf_sample(
     xp, adapter = namespace_and_adapter(*params)
     batch = batch_of(xp, [(f"params[{i}]", _shape(p)) for i, p in enumerate(params)])
     u = get_noise(
-        xp, adapter, rng=rng, noise=noise, sample_shape=sample_shape, batch_shape=batch,
+        xp,
+        adapter,
+        rng=rng,
+        noise=noise,
+        sample_shape=sample_shape,
+        batch_shape=batch,
         like=_like(params),
     )
     return icdf(u, *params)
@@ -190,14 +201,30 @@ def normal_icdf(u: ArrayT, loc: Any = 0.0, scale: Any = 1.0, /) -> ArrayT:
     return loc + scale * _ndtri(xp, namespace_and_adapter(u)[1], u)
 
 
-_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02,
-      1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
-_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02,
-      6.680131188771972e01, -1.328068155288572e01)
-_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00,
-      -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
-_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00,
-      3.754408661907416e00)
+_A = (
+    -3.969683028665376e01,
+    2.209460984245205e02,
+    -2.759285104469687e02,
+    1.383577518672690e02,
+    -3.066479806614716e01,
+    2.506628277459239e00,
+)
+_B = (
+    -5.447609879822406e01,
+    1.615858368580409e02,
+    -1.556989798598866e02,
+    6.680131188771972e01,
+    -1.328068155288572e01,
+)
+_C = (
+    -7.784894002430293e-03,
+    -3.223964580411365e-01,
+    -2.400758277161838e00,
+    -2.549732539343734e00,
+    4.374664141464968e00,
+    2.938163982698783e00,
+)
+_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
 
 
 def _poly(coefs: tuple[float, ...], x: Array) -> Array:

@@ -74,8 +74,12 @@ def get_noise(
             f"got shape {nshape}; draw independent noise for every batch entry"
         )
     noise = noise if noise.dtype == like.dtype else xp.astype(noise, like.dtype)
-    check_noise(noise, "normal" if kind == "normal" else "gumbel" if kind == "gumbel"
-                else "uniform", adapter, name)
+    check_noise(
+        noise,
+        "normal" if kind == "normal" else "gumbel" if kind == "gumbel" else "uniform",
+        adapter,
+        name,
+    )
     return noise
 
 

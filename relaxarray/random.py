@@ -44,6 +44,7 @@ __all__ = [
     "uniform",
 ]
 
+
 def _resolve(
     rng: object, like: Array | None, dtype: Any, device: Any, xp: Namespace | None
 ) -> tuple[Adapter, Any, Any]:
@@ -257,9 +258,7 @@ def fold_in(key: PortableKey, data: Any) -> PortableKey:
     if isinstance(data, int):
         return _fold_in(key, data)
     if not hasattr(data, "dtype") or getattr(data, "ndim", None) != 0:
-        raise TypeError(
-            f"data must be an int or a 0-d integer array, got {type(data).__name__}"
-        )
+        raise TypeError(f"data must be an int or a 0-d integer array, got {type(data).__name__}")
     xp = array_namespace(data)
     if not xp.isdtype(data.dtype, "integral"):
         raise TypeError(f"data must be an int or an integer array, got dtype {data.dtype}")

@@ -115,11 +115,27 @@ CALLS = {
 #: from it elementwise. Estimator surrogates and gradients combine the noise with float
 #: arithmetic that XLA fuses differently per partitioning; they are compared to a few ulp.
 EXACT = {
-    "gumbel_max", "gumbel_softmax", "gumbel_softmax_hard_s3", "gumbel_top_k_hard",
-    "relaxed_bernoulli", "straight_through_bernoulli", "hard_concrete", "gaussian_gate",
-    "stochastic_times_smooth", "decoupled_st_gumbel_softmax", "generalized_gumbel_softmax",
-    "normal_rsample", "inverse_cdf_sample", "st_bernoulli", "st_categorical",
-    "st_gumbel_softmax", "gapped_st", "decoupled_st", "reinmax", "perturbed", "imle",
+    "gumbel_max",
+    "gumbel_softmax",
+    "gumbel_softmax_hard_s3",
+    "gumbel_top_k_hard",
+    "relaxed_bernoulli",
+    "straight_through_bernoulli",
+    "hard_concrete",
+    "gaussian_gate",
+    "stochastic_times_smooth",
+    "decoupled_st_gumbel_softmax",
+    "generalized_gumbel_softmax",
+    "normal_rsample",
+    "inverse_cdf_sample",
+    "st_bernoulli",
+    "st_categorical",
+    "st_gumbel_softmax",
+    "gapped_st",
+    "decoupled_st",
+    "reinmax",
+    "perturbed",
+    "imle",
 }
 
 #: integer outputs: no gradient to check
@@ -310,14 +326,17 @@ def main() -> None:
     ref_blocks = [
         np.asarray(
             rx.gumbel_softmax(
-                jnp.zeros((B // 8, K), jnp.float32), temperature=0.5, sample_shape=2,
+                jnp.zeros((B // 8, K), jnp.float32),
+                temperature=0.5,
+                sample_shape=2,
                 rng=random.fold_in(random.portable(7), i),
             )
         )
         for i in range(8)
     ]
     np.testing.assert_array_equal(
-        np.asarray(samples["portable"]), np.concatenate(ref_blocks, axis=1),
+        np.asarray(samples["portable"]),
+        np.concatenate(ref_blocks, axis=1),
         err_msg="shard_map/portable: block i is not the stream of fold_in(key, i)",
     )
     seconds["shard_map"] = time.perf_counter() - t

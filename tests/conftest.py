@@ -45,7 +45,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if jax is not None:
         jax.clear_caches()
         gc.callbacks[:] = [
-            cb for cb in gc.callbacks
+            cb
+            for cb in gc.callbacks
             if not getattr(cb, "__module__", "").startswith(("jax", "jaxlib"))
         ]
     dynamo = sys.modules.get("torch._dynamo")
@@ -88,8 +89,10 @@ class Backend:
 
     @property
     def id(self) -> str:
-        return self.base + (f"-{self.device_name}" if self.device_name else "") + (
-            "-jit" if self.jit else ""
+        return (
+            self.base
+            + (f"-{self.device_name}" if self.device_name else "")
+            + ("-jit" if self.jit else "")
         )
 
     @property

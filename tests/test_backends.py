@@ -96,8 +96,13 @@ def test_noise_dtype_and_device(be: Backend) -> None:
 
     for dtype in ("float32", "float64"):
         like = be.asarray(np.zeros(2), dtype=dtype)
-        for fn in (random.uniform, random.normal, random.gumbel, random.logistic,
-                   random.exponential):
+        for fn in (
+            random.uniform,
+            random.normal,
+            random.gumbel,
+            random.logistic,
+            random.exponential,
+        ):
             out = fn(0, (3, 2), like=like)
             assert out.dtype == like.dtype and tuple(out.shape) == (3, 2)
             assert array_api_compat.device(out) == array_api_compat.device(like)
@@ -162,9 +167,13 @@ def test_torch_meta_device_propagates() -> None:
     torch = pytest.importorskip("torch")
     x = torch.zeros((5, 4), device="meta", dtype=torch.float64)
     outs = [
-        random.uniform(0, (2, 3), like=x), random.normal(None, 3, like=x),
+        random.uniform(0, (2, 3), like=x),
+        random.normal(None, 3, like=x),
         rx.softmax(x, temperature=torch.ones(5, 1, device="meta", dtype=torch.float64)),
-        rx.logsumexp(x), rx.soft_argmax(x), rx.st_argmax(x, one_hot=True), rx.huber(x, x),
+        rx.logsumexp(x),
+        rx.soft_argmax(x),
+        rx.st_argmax(x, one_hot=True),
+        rx.huber(x, x),
     ]
     for out in outs:
         assert out.device.type == "meta" and out.dtype == torch.float64

@@ -22,8 +22,9 @@ def _fd(f, theta: np.ndarray, kind: str, h: float = 1e-6) -> np.ndarray:  # type
     return g
 
 
-@pytest.mark.parametrize(("kind", "f", "theta"), [("bernoulli", f_bern, THETA_B),
-                                                  ("categorical", f_cat, THETA_C)])
+@pytest.mark.parametrize(
+    ("kind", "f", "theta"), [("bernoulli", f_bern, THETA_B), ("categorical", f_cat, THETA_C)]
+)
 def test_exact_gradient_is_finite_differences_of_exact_expectation(kind, f, theta) -> None:  # type: ignore[no-untyped-def]
     value, grad = exact_gradient(f, theta, distribution=kind)
     ref_value, ref_grad = exact(kind)  # an independent enumeration (tests/_estimator_cases)
@@ -67,8 +68,14 @@ def test_unbiased_within_4_se_and_st_biased(be) -> None:  # type: ignore[no-unty
 
 
 def test_categorical_and_errors() -> None:
-    res = est.compare(f_cat, THETA_C, distribution="categorical", rng=1, num_estimates=4000,
-                      estimators=["reinforce", "rloo"])
+    res = est.compare(
+        f_cat,
+        THETA_C,
+        distribution="categorical",
+        rng=1,
+        num_estimates=4000,
+        estimators=["reinforce", "rloo"],
+    )
     for row in res.rows:
         assert row.max_z is not None and row.max_z < 4
     with pytest.raises(ValueError, match="Bernoulli logits only"):
@@ -100,8 +107,9 @@ def test_straight_through_family_and_rebar_with_options(be) -> None:  # type: ig
     # unbiased, and so, on this f, is ReinMax (measured: |bias|/s.e. 0.5 at 4000
     # estimates); straight-through, ST Gumbel-softmax and Gumbel-Rao are far from it
     theta = be.asarray(THETA_B)
-    res = est.compare(f_bern, theta, estimators=ST_ENTRIES, rng=0, num_estimates=4000,
-                      num_samples=3)
+    res = est.compare(
+        f_bern, theta, estimators=ST_ENTRIES, rng=0, num_estimates=4000, num_samples=3
+    )
     if res.skipped:  # no autodiff: all five are surrogate-only
         assert list(res.skipped) == ST_LABELS and res.rows == ()
         return
@@ -121,8 +129,14 @@ def test_straight_through_family_and_rebar_with_options(be) -> None:  # type: ig
 def test_straight_through_categorical_and_option_errors() -> None:
     torch = import_backend("torch")
     theta = torch.asarray(THETA_C)
-    res = est.compare(f_cat, theta, distribution="categorical", rng=0, num_estimates=4000,
-                      estimators=["reinmax", ("rebar", {"temperature": 0.5})])
+    res = est.compare(
+        f_cat,
+        theta,
+        distribution="categorical",
+        rng=0,
+        num_estimates=4000,
+        estimators=["reinmax", ("rebar", {"temperature": 0.5})],
+    )
     assert res["rebar(temperature=0.5)"].max_z is not None
     assert res["rebar(temperature=0.5)"].max_z < 4
     with pytest.raises(ValueError, match="may not set"):

@@ -22,8 +22,10 @@ from relaxarray.testing import requires_backend
 
 pytestmark = [
     requires_backend("torch"),
-    pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
-                       reason="inductor needs a C++ compiler on the CPU"),
+    pytest.mark.skipif(
+        shutil.which("g++") is None and shutil.which("c++") is None,
+        reason="inductor needs a C++ compiler on the CPU",
+    ),
 ]
 
 L = np.array([[0.3, -1.0, 2.0, 0.1]] * 8) + np.linspace(0, 1, 32).reshape(8, 4)
@@ -114,8 +116,9 @@ def _sampler_calls() -> list[tuple[str, Any, Any]]:
         first = args[0]
         if not isinstance(first, torch.Tensor):  # a callable first (inverse_cdf_sample)
             first, args = args[1], args
-            out.append((name, lambda x, fn=fn, a=args, k=case.kwargs: fn(a[0], x, *a[2:], **k),
-                        first))
+            out.append(
+                (name, lambda x, fn=fn, a=args, k=case.kwargs: fn(a[0], x, *a[2:], **k), first)
+            )
             continue
         out.append((name, lambda x, fn=fn, a=args, k=case.kwargs: fn(x, *a[1:], **k), first))
 

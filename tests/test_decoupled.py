@@ -96,10 +96,12 @@ def test_hand_derivation_value_and_gradient(be):
     # category 1 has the largest logit (T_f = 1 would give y = [1.6, 1.2, 0.1], also 0; with
     # this noise T_f = 0.5 gives [2.6, 3.2, 0.1]: category 1)
     out = rx.decoupled_st_gumbel_softmax(
-        be.asarray(lg), forward_temperature=tf, backward_temperature=tb, noise=be.asarray(g))
+        be.asarray(lg), forward_temperature=tf, backward_temperature=tb, noise=be.asarray(g)
+    )
     np.testing.assert_array_equal(be.to_numpy(out), [1.0, 0.0, 0.0])
     out = rx.decoupled_st_gumbel_softmax(
-        be.asarray(lg), forward_temperature=0.5, backward_temperature=tb, noise=be.asarray(g))
+        be.asarray(lg), forward_temperature=0.5, backward_temperature=tb, noise=be.asarray(g)
+    )
     np.testing.assert_array_equal(be.to_numpy(out), [0.0, 1.0, 0.0])
     if not be.differentiable:
         return
@@ -108,9 +110,12 @@ def test_hand_derivation_value_and_gradient(be):
     s = e / e.sum()
     want = s * (w - (w * s).sum()) / (tf * tb)
     got = be.grad(
-        lambda x: rx.decoupled_st_gumbel_softmax(
-            x, forward_temperature=tf, backward_temperature=tb, noise=be.asarray(g))
-        * be.asarray(w),
+        lambda x: (
+            rx.decoupled_st_gumbel_softmax(
+                x, forward_temperature=tf, backward_temperature=tb, noise=be.asarray(g)
+            )
+            * be.asarray(w)
+        ),
         be.asarray(lg),
     )
     np.testing.assert_allclose(be.to_numpy(got), want, rtol=1e-12, atol=1e-15)
@@ -144,9 +149,14 @@ def test_extremes(be, dtype):
 def test_noise_with_leading_sample_axes(be):
     """A negative axis counts from the noise's end: logits (2, 4) with noise (3, 2, 4)."""
     g = np.random.default_rng(8).gumbel(size=(3, *LOGITS.shape))
-    out = be.to_numpy(rx.decoupled_st_gumbel_softmax(
-        be.asarray(LOGITS), forward_temperature=0.5, backward_temperature=2.0,
-        noise=be.asarray(g)))
+    out = be.to_numpy(
+        rx.decoupled_st_gumbel_softmax(
+            be.asarray(LOGITS),
+            forward_temperature=0.5,
+            backward_temperature=2.0,
+            noise=be.asarray(g),
+        )
+    )
     assert out.shape == (3, *LOGITS.shape)
     np.testing.assert_array_equal(out, ref(LOGITS, g, 0.5, 2.0)[0])
 
@@ -157,9 +167,11 @@ def test_one_construction_for_both_entry_points(be):
     u = np.random.default_rng(9).uniform(size=LOGITS.shape)
     g = -np.log(-np.log(u))
     a = lambda x: rx.decoupled_st_gumbel_softmax(  # noqa: E731
-        x, forward_temperature=0.25, backward_temperature=1.0, noise=be.asarray(g))
+        x, forward_temperature=0.25, backward_temperature=1.0, noise=be.asarray(g)
+    )
     b = lambda x: rx.estimators.decoupled_st(  # noqa: E731
-        x, forward_temperature=0.25, backward_temperature=1.0, noise=be.asarray(u))
+        x, forward_temperature=0.25, backward_temperature=1.0, noise=be.asarray(u)
+    )
     x = be.asarray(LOGITS)
     np.testing.assert_array_equal(be.to_numpy(a(x)), be.to_numpy(b(x)))
     np.testing.assert_array_equal(be.to_numpy(a(x)), ref(LOGITS, g, 0.25, 1.0)[0])

@@ -32,7 +32,10 @@ def test_demo_prints_the_lecture_tables(backend: str) -> None:
         pytest.skip(f"{backend} not installed")
     out = subprocess.run(
         [sys.executable, "-m", "relaxarray", "demo", "--backend", backend, "--no-compare"],
-        check=True, capture_output=True, text=True, env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=ENV,
     ).stdout
     assert f"on {backend}" in out
     assert "softmax(x / 1.0) = [ 0.044  0.797  0.013  0.146 ]" in out
@@ -47,7 +50,8 @@ def test_demo_prints_the_lecture_tables(backend: str) -> None:
 def test_demo_rejects_unknown_backend() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "relaxarray", "demo", "--backend", "tensorflow"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
 
@@ -56,8 +60,9 @@ def test_demo_rejects_unknown_backend() -> None:
 def test_version_flag(argv: list[str]) -> None:
     import relaxarray
 
-    proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=ENV,
-                          cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, *argv], capture_output=True, text=True, env=ENV, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"relaxarray {relaxarray.__version__}"
 
@@ -84,7 +89,10 @@ def test_closed_pipe_ends_quietly() -> None:
     # stops at its next flush, with no BrokenPipeError traceback and the shell's status.
     proc = subprocess.Popen(
         [sys.executable, "-m", "relaxarray", "demo", "--no-progress"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+        cwd=ROOT,
     )
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()
@@ -142,8 +150,12 @@ def parse_rows(out: str) -> dict[tuple[float, str], dict[str, float | str]]:
         if phi is None or len(cells) != 8 or cells[0] in ("estimator", "---"):
             continue
         rows[(phi, cells[0])] = {
-            "form": cells[1], "evals": float(cells[2]), "mean": float(cells[3]),
-            "bias": float(cells[4]), "z": float(cells[5]), "variance": float(cells[6]),
+            "form": cells[1],
+            "evals": float(cells[2]),
+            "mean": float(cells[3]),
+            "bias": float(cells[4]),
+            "z": float(cells[5]),
+            "variance": float(cells[6]),
         }
     return rows
 
@@ -153,7 +165,10 @@ def run_demo(backend: str, *args: str) -> tuple[str, str]:
         pytest.skip(f"{backend} not installed")
     proc = subprocess.run(
         [sys.executable, "-m", "relaxarray", "demo", "--backend", backend, *args],
-        check=True, capture_output=True, text=True, env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=ENV,
     )
     return proc.stdout, proc.stderr
 
@@ -242,9 +257,12 @@ def test_demo_redirected_to_a_file_has_no_progress_updates(tmp_path: Path) -> No
     path = tmp_path / "demo.txt"
     with path.open("w") as f:
         subprocess.run(
-            [sys.executable, "-m", "relaxarray", "demo", "--backend", "numpy",
-             "--samples", "2000"],
-            check=True, stdout=f, stderr=subprocess.STDOUT, env=ENV, cwd=ROOT,
+            [sys.executable, "-m", "relaxarray", "demo", "--backend", "numpy", "--samples", "2000"],
+            check=True,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            env=ENV,
+            cwd=ROOT,
         )
     text = path.read_text()
     assert "independent estimates per row" in text
@@ -266,7 +284,8 @@ def test_torch_comparison_uses_surrogates(
         for name in SCORE:
             assert rows[(phi, name)]["mean"] == pytest.approx(ref[(phi, name)]["mean"], abs=2e-6)
             assert rows[(phi, name)]["variance"] == pytest.approx(
-                ref[(phi, name)]["variance"], rel=1e-3)
+                ref[(phi, name)]["variance"], rel=1e-3
+            )
 
         def mean(name: str, phi: float = phi) -> float:
             return float(rows[(phi, name)]["mean"])
@@ -276,10 +295,12 @@ def test_torch_comparison_uses_surrogates(
 
         # Straight-through: E[f'(b)] = 2 (s - t) for the identity pseudo-gradient, times
         # sigmoid'(phi) for the sigmoid one; both far from the exact gradient.
-        assert mean("straight-through (identity)") == pytest.approx(2 * (s - T), abs=5 * se(
-            "straight-through (identity)"))
+        assert mean("straight-through (identity)") == pytest.approx(
+            2 * (s - T), abs=5 * se("straight-through (identity)")
+        )
         assert mean("straight-through (sigmoid)") == pytest.approx(
-            2 * (s - T) * s * (1 - s), abs=5 * se("straight-through (sigmoid)"))
+            2 * (s - T) * s * (1 - s), abs=5 * se("straight-through (sigmoid)")
+        )
         # Gumbel-Rao is ST Gumbel-softmax Rao-Blackwellised: the same mean, less variance.
         gs, gr = "ST Gumbel-softmax (relaxed Bernoulli, T=0.5)", "Gumbel-Rao (T=0.5, K=10)"
         assert abs(mean(gs) - mean(gr)) < 5 * math.hypot(se(gs), se(gr))
@@ -313,12 +334,17 @@ def test_plot_is_written(tmp_path: Path) -> None:
 def test_plot_without_matplotlib_is_a_clear_error(tmp_path: Path) -> None:
     # matplotlib hidden from find_spec: the error comes before any work is done
     proc = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, importlib.util as u; f = u.find_spec; "
-         "u.find_spec = lambda n, *a: None if n == 'matplotlib' else f(n, *a); "
-         "from relaxarray.__main__ import main; "
-         "sys.exit(main(['demo', '--plot', 'x.png', '--no-progress']))"],
-        capture_output=True, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-c",
+            "import sys, importlib.util as u; f = u.find_spec; "
+            "u.find_spec = lambda n, *a: None if n == 'matplotlib' else f(n, *a); "
+            "from relaxarray.__main__ import main; "
+            "sys.exit(main(['demo', '--plot', 'x.png', '--no-progress']))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
     assert proc.returncode == 1

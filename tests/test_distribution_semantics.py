@@ -34,8 +34,9 @@ def test_one_hot_and_bernoulli_outside_the_support_raise(be) -> None:  # type: i
     for bad in (2.0, 0.5, -1.0):
         with pytest.raises(ValueError, match="outside the support: expected 0 or 1"):
             b.log_prob(be.asarray(np.asarray(bad)))
-    np.testing.assert_allclose(be.to_numpy(b.log_prob(be.asarray(np.asarray(1.0)))),
-                               np.log(0.3), rtol=1e-12)
+    np.testing.assert_allclose(
+        be.to_numpy(b.log_prob(be.asarray(np.asarray(1.0)))), np.log(0.3), rtol=1e-12
+    )
 
 
 def test_validate_args_false_evaluates_the_formula(be) -> None:  # type: ignore[no-untyped-def]
@@ -55,8 +56,16 @@ def test_validate_args_false_evaluates_the_formula(be) -> None:  # type: ignore[
         D.Categorical(probs=be.asarray(np.array([1.5, -0.5])))
 
 
-@pytest.mark.parametrize("cls", [D.Categorical, D.Bernoulli, D.OneHotCategorical,
-                                 D.RelaxedOneHotCategorical, D.RelaxedBernoulli])
+@pytest.mark.parametrize(
+    "cls",
+    [
+        D.Categorical,
+        D.Bernoulli,
+        D.OneHotCategorical,
+        D.RelaxedOneHotCategorical,
+        D.RelaxedBernoulli,
+    ],
+)
 def test_positional_parameters_fail_loudly(cls) -> None:  # type: ignore[no-untyped-def]
     p = np.array([0.6, 0.4])
     args = (0.5, p) if cls.__name__.startswith("Relaxed") else (p,)
@@ -72,7 +81,8 @@ def test_validation_is_skipped_under_jax_jit() -> None:
         d.log_prob(jnp.asarray(3))
     # under jit the value is a tracer: no check (documented), the formula runs
     out = jax.jit(lambda v: D.Categorical(logits=jnp.log(jnp.asarray(P3))).log_prob(v))(
-        jnp.asarray(1))
+        jnp.asarray(1)
+    )
     np.testing.assert_allclose(float(out), np.log(0.2), rtol=1e-6)
     jax.jit(lambda v: D.Bernoulli(probs=jnp.asarray(0.3)).log_prob(v))(jnp.asarray(0.5))
 
@@ -106,8 +116,7 @@ def test_enumerate_support_matches_torch() -> None:
             np.testing.assert_array_equal(got.numpy(), want.numpy())
         # each value of the support has the log-probability torch gives it
         v = ref.enumerate_support()
-        np.testing.assert_allclose(ours.log_prob(v).numpy(), ref.log_prob(v).numpy(),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(ours.log_prob(v).numpy(), ref.log_prob(v).numpy(), rtol=1e-12)
 
 
 def test_normal_cdf_icdf_stddev_match_scipy(be) -> None:  # type: ignore[no-untyped-def]
@@ -127,8 +136,7 @@ def test_kumaraswamy_cdf_icdf_stddev_match_scipy(be) -> None:  # type: ignore[no
     a, b = np.array([0.5, 2.0]), np.array([3.0, 1.5])
     d = D.Kumaraswamy(be.asarray(a), be.asarray(b))
     x = np.array([0.2, 0.7])
-    np.testing.assert_allclose(be.to_numpy(d.cdf(be.asarray(x))), 1 - (1 - x**a) ** b,
-                               rtol=1e-12)
+    np.testing.assert_allclose(be.to_numpy(d.cdf(be.asarray(x))), 1 - (1 - x**a) ** b, rtol=1e-12)
     u = np.array([0.1, 0.9])
     np.testing.assert_allclose(be.to_numpy(d.cdf(d.icdf(be.asarray(u)))), u, rtol=1e-10)
     for i in range(2):

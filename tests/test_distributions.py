@@ -52,8 +52,10 @@ def test_concrete_density_equals_formula(be):
         np.testing.assert_allclose(lpe, np.array(ref) + np.log(ys).sum(-1), rtol=1e-12)
         db = RelaxedBernoulli(temperature=t, logits=be.asarray(logits))
         yb = rng.uniform(0.01, 0.99, size=(4, 3))
-        refb = [[math.log(_maddison_binary(y, lg, t)) for y, lg in zip(r, logits, strict=True)]
-                for r in yb]
+        refb = [
+            [math.log(_maddison_binary(y, lg, t)) for y, lg in zip(r, logits, strict=True)]
+            for r in yb
+        ]
         np.testing.assert_allclose(be.to_numpy(db.log_prob(be.asarray(yb))), refb, rtol=1e-12)
 
 
@@ -80,7 +82,11 @@ def test_densities_integrate_to_one(t):
         c3 = RelaxedOneHotCategorical(temperature=t, logits=np.array([0.2, -0.5, 0.4]))
         v3, _ = si.dblquad(
             lambda y2, y1: math.exp(c3.log_prob(np.array([y1, y2, max(1 - y1 - y2, 1e-300)]))),
-            0, 1, 0, lambda y1: 1 - y1, epsabs=1e-7,
+            0,
+            1,
+            0,
+            lambda y1: 1 - y1,
+            epsabs=1e-7,
         )
         assert abs(v3 - 1) < 1e-4
 
@@ -90,13 +96,18 @@ def test_discrete_masses_sum_to_one_and_entropy_kl(be):
     q = np.array([[0.2, 0.5, 0.3], [0.6, 0.2, 0.2]])
     for cls in (Categorical, OneHotCategorical):
         d, e = cls(probs=be.asarray(p)), cls(logits=be.asarray(np.log(q) + 3.0))
-        vals = [be.asarray(np.array([k, k]), "int64") if cls is Categorical
-                else be.asarray(np.tile(np.eye(3)[k], (2, 1))) for k in range(3)]
+        vals = [
+            be.asarray(np.array([k, k]), "int64")
+            if cls is Categorical
+            else be.asarray(np.tile(np.eye(3)[k], (2, 1)))
+            for k in range(3)
+        ]
         mass = np.stack([np.exp(be.to_numpy(d.log_prob(v))) for v in vals], -1)
         np.testing.assert_allclose(mass, p, rtol=1e-12)
         np.testing.assert_allclose(be.to_numpy(d.entropy()), -(p * np.log(p)).sum(-1), rtol=1e-12)
-        np.testing.assert_allclose(be.to_numpy(kl_divergence(d, e)),
-                                   (p * np.log(p / q)).sum(-1), rtol=1e-12)
+        np.testing.assert_allclose(
+            be.to_numpy(kl_divergence(d, e)), (p * np.log(p / q)).sum(-1), rtol=1e-12
+        )
     pb, qb = np.array([0.1, 0.5, 0.97]), np.array([0.3, 0.4, 0.5])
     b, c = Bernoulli(probs=be.asarray(pb)), Bernoulli(logits=be.asarray(sp.logit(qb)))
     m1 = np.exp(be.to_numpy(b.log_prob(be.asarray(np.ones(3)))))
@@ -108,14 +119,20 @@ def test_discrete_masses_sum_to_one_and_entropy_kl(be):
     np.testing.assert_allclose(be.to_numpy(kl_divergence(b, c)), ref, rtol=1e-10)
     np.testing.assert_allclose(be.to_numpy(b.mean), pb, rtol=1e-12)
     np.testing.assert_array_equal(be.to_numpy(b.mode), [0.0, 0.0, 1.0])
-    n1, n2 = Normal(be.asarray(np.array(0.3)), be.asarray(np.array(0.5))), \
-        Normal(be.asarray(np.array(-1.0)), be.asarray(np.array(2.0)))
+    n1, n2 = (
+        Normal(be.asarray(np.array(0.3)), be.asarray(np.array(0.5))),
+        Normal(be.asarray(np.array(-1.0)), be.asarray(np.array(2.0))),
+    )
     ref = math.log(2.0 / 0.5) + (0.25 + 1.3**2) / 8.0 - 0.5
     np.testing.assert_allclose(float(be.to_numpy(kl_divergence(n1, n2))), ref, rtol=1e-12)
-    np.testing.assert_allclose(float(be.to_numpy(n1.log_prob(be.asarray(np.array(1.0))))),
-                               st.norm(0.3, 0.5).logpdf(1.0), rtol=1e-12)
-    np.testing.assert_allclose(float(be.to_numpy(n1.entropy())), st.norm(0, 0.5).entropy(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        float(be.to_numpy(n1.log_prob(be.asarray(np.array(1.0))))),
+        st.norm(0.3, 0.5).logpdf(1.0),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        float(be.to_numpy(n1.entropy())), st.norm(0, 0.5).entropy(), rtol=1e-12
+    )
     with pytest.raises(NotImplementedError):
         kl_divergence(RelaxedBernoulli(temperature=1.0, probs=be.asarray(pb)), c)
 
@@ -125,8 +142,9 @@ def test_samplers_match_densities(be):
     probs = np.array([0.1, 0.1, 0.8])
     for cls in (OneHotCategorical, StraightThroughCategorical):
         d = cls(probs=be.asarray(probs))
-        y = be.to_numpy(d.rsample((n,), rng=be.rng(0)) if d.has_rsample
-                        else d.sample((n,), rng=be.rng(0)))
+        y = be.to_numpy(
+            d.rsample((n,), rng=be.rng(0)) if d.has_rsample else d.sample((n,), rng=be.rng(0))
+        )
         assert st.chisquare(y.sum(0), probs * n).pvalue > 1e-3
     idx = be.to_numpy(Categorical(probs=be.asarray(probs)).sample(n, rng=be.rng(1)))
     assert st.chisquare(np.bincount(idx, minlength=3), probs * n).pvalue > 1e-3
@@ -151,9 +169,16 @@ def test_samplers_match_densities(be):
     y3 = be.to_numpy(c3.rsample(n, rng=be.rng(4)))
     ref = RelaxedOneHotCategorical(temperature=t, logits=logits)
     for g in (lambda y: y[0], lambda y: y[0] * y[1]):
-        m, _ = si.dblquad(lambda y2, y1, g=g: g((y1, y2)) * math.exp(
-            ref.log_prob(np.array([y1, y2, max(1 - y1 - y2, 1e-300)]))),
-            0, 1, 0, lambda y1: 1 - y1, epsabs=1e-6)
+        m, _ = si.dblquad(
+            lambda y2, y1, g=g: (
+                g((y1, y2)) * math.exp(ref.log_prob(np.array([y1, y2, max(1 - y1 - y2, 1e-300)])))
+            ),
+            0,
+            1,
+            0,
+            lambda y1: 1 - y1,
+            epsabs=1e-6,
+        )
         vals = g((y3[:, 0], y3[:, 1]))
         assert abs(vals.mean() - m) < 4 * vals.std() / math.sqrt(n)
 
@@ -180,13 +205,16 @@ def test_float32_underflow_log_prob_finite(be):
 def test_extreme_distributions_finite(be, dtype):
     logits = be.asarray(np.array([50.0, -50.0, 0.0]), dtype)
     for t in (1e-3, 1.0, 1e3):
-        for d in (RelaxedBernoulli(temperature=t, logits=logits),
-                  ExpRelaxedOneHotCategorical(temperature=t, logits=logits),
-                  RelaxedOneHotCategorical(temperature=t, logits=logits)):
+        for d in (
+            RelaxedBernoulli(temperature=t, logits=logits),
+            ExpRelaxedOneHotCategorical(temperature=t, logits=logits),
+            RelaxedOneHotCategorical(temperature=t, logits=logits),
+        ):
             y = d.rsample(4, rng=be.rng(0))
             assert np.isfinite(be.to_numpy(y)).all()
             assert np.isfinite(be.to_numpy(d.log_prob(y))).all()
             if be.differentiable:
+
                 def lp(lg, d=d, y=y, t=t):
                     return type(d)(temperature=t, logits=lg).log_prob(y)
 
@@ -197,23 +225,36 @@ def test_extreme_distributions_finite(be, dtype):
 def test_log_prob_gradients_finite_differences(be):
     logits = np.array([0.3, -0.8, 1.1])
     y = np.array([0.2, 0.5, 0.3])
-    g = be.grad(lambda lg: RelaxedOneHotCategorical(temperature=0.7, logits=lg)
-                .log_prob(be.asarray(y)), be.asarray(logits))
+    g = be.grad(
+        lambda lg: RelaxedOneHotCategorical(temperature=0.7, logits=lg).log_prob(be.asarray(y)),
+        be.asarray(logits),
+    )
     f = RelaxedOneHotCategorical(temperature=0.7, logits=logits)
-    ref = [(float(RelaxedOneHotCategorical(temperature=0.7, logits=logits + e).log_prob(y))
-            - float(RelaxedOneHotCategorical(temperature=0.7, logits=logits - e).log_prob(y)))
-           / 2e-6 for e in np.eye(3) * 1e-6]
+    ref = [
+        (
+            float(RelaxedOneHotCategorical(temperature=0.7, logits=logits + e).log_prob(y))
+            - float(RelaxedOneHotCategorical(temperature=0.7, logits=logits - e).log_prob(y))
+        )
+        / 2e-6
+        for e in np.eye(3) * 1e-6
+    ]
     np.testing.assert_allclose(be.to_numpy(g), ref, rtol=1e-6)
     assert f.batch_shape == () and f.event_shape == (3,)
-    g = be.grad(lambda lg: RelaxedBernoulli(temperature=0.7, logits=lg).log_prob(be.asarray(y)),
-                be.asarray(logits))
-    ref = (RelaxedBernoulli(temperature=0.7, logits=logits + 1e-6).log_prob(y)
-           - RelaxedBernoulli(temperature=0.7, logits=logits - 1e-6).log_prob(y)) / 2e-6
+    g = be.grad(
+        lambda lg: RelaxedBernoulli(temperature=0.7, logits=lg).log_prob(be.asarray(y)),
+        be.asarray(logits),
+    )
+    ref = (
+        RelaxedBernoulli(temperature=0.7, logits=logits + 1e-6).log_prob(y)
+        - RelaxedBernoulli(temperature=0.7, logits=logits - 1e-6).log_prob(y)
+    ) / 2e-6
     np.testing.assert_allclose(be.to_numpy(g), ref, rtol=1e-6)
     # the ST rsample's gradient is the soft sample's / the identity pseudo-gradient
     u_rng = be.rng(5)
-    gst = be.grad(lambda p: StraightThroughBernoulli(probs=p).rsample(rng=u_rng),
-                  be.asarray(np.array([0.2, 0.7])))
+    gst = be.grad(
+        lambda p: StraightThroughBernoulli(probs=p).rsample(rng=u_rng),
+        be.asarray(np.array([0.2, 0.7])),
+    )
     np.testing.assert_allclose(be.to_numpy(gst), [1.0, 1.0], rtol=1e-12)
 
 
@@ -228,7 +269,8 @@ def test_batched_temperature_and_expand(be):
     assert lp.shape == (5, 4)
     for i, ti in enumerate([0.5, 1.0, 2.0, 4.0]):
         ref = RelaxedOneHotCategorical(temperature=ti, logits=np.zeros(3)).log_prob(
-            be.to_numpy(y)[:, i])
+            be.to_numpy(y)[:, i]
+        )
         np.testing.assert_allclose(lp[:, i], ref, rtol=1e-10)
     rb = RelaxedBernoulli(temperature=t, logits=be.asarray(np.zeros(4)))
     assert rb.batch_shape == (4,)
@@ -258,8 +300,9 @@ def test_validation_errors(be):
         with pytest.raises(ValueError, match="temperature"):
             RelaxedOneHotCategorical(temperature=t, probs=p)
     with pytest.raises(ValueError, match="temperature"):
-        RelaxedOneHotCategorical(temperature=be.asarray(np.ones(3)),
-                                 logits=be.asarray(np.zeros((2, 4))))
+        RelaxedOneHotCategorical(
+            temperature=be.asarray(np.ones(3)), logits=be.asarray(np.zeros((2, 4)))
+        )
     with pytest.raises(ValueError, match="temperature"):
         RelaxedBernoulli(temperature=be.asarray(np.array([0.0, 1.0])), logits=p)
     with pytest.raises(NotImplementedError, match="closed-form"):
@@ -312,5 +355,6 @@ def test_torch_training_loop():
         losses.append(loss.item())
     assert np.mean(losses[-20:]) < 0.5 * np.mean(losses[:20])
     np.testing.assert_allclose(loc.detach().numpy(), [3.0, 3.0], atol=0.15)
-    np.testing.assert_allclose(torch.softmax(logits, -1).detach().numpy(), [0.2, 0.1, 0.7],
-                               atol=0.02)
+    np.testing.assert_allclose(
+        torch.softmax(logits, -1).detach().numpy(), [0.2, 0.1, 0.7], atol=0.02
+    )

@@ -40,7 +40,7 @@ def test_dirichlet_log_prob_on_the_boundary(be):
     """(alpha - 1) log x with alpha = 1 and x = 0 contributes 0, not NaN (scipy: log 2)."""
     a = np.array([[1.0, 2.0], [1.0, 3.0]])
     x = np.array([[0.0, 1.0], [0.0, 1.0]])
-    ref = (sp.gammaln(a.sum(-1)) - sp.gammaln(a).sum(-1) + sp.xlogy(a - 1.0, x).sum(-1))
+    ref = sp.gammaln(a.sum(-1)) - sp.gammaln(a).sum(-1) + sp.xlogy(a - 1.0, x).sum(-1)
     assert abs(ref[0] - math.log(2.0)) < 1e-15
     out = be.run(lambda c, v: Dirichlet(c).log_prob(v), be.asarray(a), be.asarray(x))
     np.testing.assert_allclose(be.to_numpy(out), ref, rtol=1e-12)
@@ -65,13 +65,15 @@ def test_bernoulli_log_prob_gradient_at_degenerate_probs(be):
         np.testing.assert_allclose(be.to_numpy(out), ref, rtol=1e-14)
         if be.differentiable:
             g = be.grad(lambda p, v=v: Bernoulli(probs=p).log_prob(be.asarray(v)), be.asarray(P3))
-            want = np.array([-1.0 / (1 - P3[0]),
-                             1.0 / P3[1] if v[1] == 1 else -1.0 / (1 - P3[1]),
-                             1.0 / P3[2]])
+            want = np.array(
+                [-1.0 / (1 - P3[0]), 1.0 / P3[1] if v[1] == 1 else -1.0 / (1 - P3[1]), 1.0 / P3[2]]
+            )
             np.testing.assert_allclose(be.to_numpy(g), want, rtol=1e-12)
     if be.differentiable:  # the issue's case: log_prob(0) at p = 0, analytic -1
-        g = be.grad(lambda p: Bernoulli(probs=p).log_prob(be.asarray(np.array(0.0))),
-                    be.asarray(np.array(0.0)))
+        g = be.grad(
+            lambda p: Bernoulli(probs=p).log_prob(be.asarray(np.array(0.0))),
+            be.asarray(np.array(0.0)),
+        )
         np.testing.assert_allclose(be.to_numpy(g), -1.0, rtol=1e-14)
 
 
@@ -84,15 +86,19 @@ def test_bernoulli_entropy_kl_straight_through_at_degenerate_probs(be):
     ref = sp.rel_entr(P3, q) + sp.rel_entr(1 - P3, 1 - q)
     np.testing.assert_allclose(be.to_numpy(kl), ref, rtol=1e-12)
     # the same KL with the first distribution given by logits
-    kl2 = kl_divergence(Bernoulli(logits=be.asarray(np.array([0.2]))),
-                        Bernoulli(probs=be.asarray(np.array([q]))))
+    kl2 = kl_divergence(
+        Bernoulli(logits=be.asarray(np.array([0.2]))), Bernoulli(probs=be.asarray(np.array([q])))
+    )
     p2 = sp.expit(0.2)
-    np.testing.assert_allclose(be.to_numpy(kl2), sp.rel_entr(p2, q) + sp.rel_entr(1 - p2, 1 - q),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        be.to_numpy(kl2), sp.rel_entr(p2, q) + sp.rel_entr(1 - p2, 1 - q), rtol=1e-12
+    )
     if be.differentiable:
         # d KL / d q = -p/q + (1 - p)/(1 - q)
-        g = be.grad(lambda qq: kl_divergence(Bernoulli(probs=p), Bernoulli(probs=qq)),
-                    be.asarray(np.full(3, q)))
+        g = be.grad(
+            lambda qq: kl_divergence(Bernoulli(probs=p), Bernoulli(probs=qq)),
+            be.asarray(np.full(3, q)),
+        )
         np.testing.assert_allclose(be.to_numpy(g), -P3 / q + (1 - P3) / (1 - q), rtol=1e-12)
         # straight-through: d b / d p := 1 for every p, including 0 and 1
         g = be.grad(lambda pp: StraightThroughBernoulli(probs=pp).rsample(rng=be.rng(0)), p)
@@ -128,8 +134,12 @@ def test_categorical_zero_probs(be, cls):
         g = be.grad(lambda qq: kl_divergence(d, cls(probs=qq)), be.asarray(q))
         np.testing.assert_allclose(be.to_numpy(g), (-PC / q).sum(0) + 2.0, rtol=1e-12)
         # samples of zero-probability categories never occur; gradients stay finite
-        g = be.grad(lambda pp: StraightThroughCategorical(temperature=0.5, probs=pp)
-                    .rsample(rng=be.rng(1))[..., 0], be.asarray(PC))
+        g = be.grad(
+            lambda pp: StraightThroughCategorical(temperature=0.5, probs=pp).rsample(rng=be.rng(1))[
+                ..., 0
+            ],
+            be.asarray(PC),
+        )
         assert _finite(be, g)
 
 
@@ -147,8 +157,12 @@ def test_relaxed_bernoulli_degenerate_probs(be):
     out = be.to_numpy(d.log_prob(s))
     assert not np.any(np.isnan(out)) and np.all(np.isfinite(out[:, 1]))
     if be.differentiable:
-        g = be.grad(lambda pp: RelaxedBernoulli(temperature=0.5, probs=pp).log_prob(
-            be.asarray(np.array([0.1, 0.4, 0.9]))), be.asarray(P3))
+        g = be.grad(
+            lambda pp: RelaxedBernoulli(temperature=0.5, probs=pp).log_prob(
+                be.asarray(np.array([0.1, 0.4, 0.9]))
+            ),
+            be.asarray(P3),
+        )
         assert _finite(be, g)
         # interior value: d/dp of the Logistic density in logits, times dl/dp = 1/(p(1-p))
         lg, t, y = math.log(0.3 / 0.7), 0.5, 0.4
@@ -163,8 +177,12 @@ def test_relaxed_one_hot_zero_probs(be):
     np.testing.assert_array_equal(be.to_numpy(s)[:, 2], 0.0)
     assert not np.any(np.isnan(be.to_numpy(d.log_prob(s))))
     if be.differentiable:
-        g = be.grad(lambda pp: RelaxedOneHotCategorical(temperature=0.5, probs=pp)
-                    .rsample(rng=be.rng(0))[..., 0], be.asarray(np.array([0.5, 0.5, 0.0])))
+        g = be.grad(
+            lambda pp: RelaxedOneHotCategorical(temperature=0.5, probs=pp).rsample(rng=be.rng(0))[
+                ..., 0
+            ],
+            be.asarray(np.array([0.5, 0.5, 0.0])),
+        )
         assert _finite(be, g)
 
 
@@ -209,8 +227,11 @@ def test_refuse_bad_parameters(be):
 def test_simplex_log_prob_of_boundary_samples(be, dtype, loc):
     for d in (
         LogisticNormal(be.asarray(np.array([loc, -loc]), dtype), be.asarray(np.ones(2), dtype)),
-        InvertibleGaussian(be.asarray(np.array([1.0, -1.0]), dtype), be.asarray(np.ones(2), dtype),
-                           temperature=1e-3),
+        InvertibleGaussian(
+            be.asarray(np.array([1.0, -1.0]), dtype),
+            be.asarray(np.ones(2), dtype),
+            temperature=1e-3,
+        ),
     ):
         s = d.rsample(16, rng=be.rng(0))
         assert np.any(be.to_numpy(s) == 0.0)  # the case at issue: entries underflowed
@@ -220,8 +241,9 @@ def test_simplex_log_prob_of_boundary_samples(be, dtype, loc):
     d = LogisticNormal(be.asarray(np.array([0.3, -0.2])), be.asarray(np.array([0.7, 1.3])))
     x = np.array([0.2, 0.5, 0.3])
     w = np.log(x[:2] / x[2])
-    ref = np.sum(-0.5 * ((w - [0.3, -0.2]) / [0.7, 1.3]) ** 2 - np.log([0.7, 1.3])
-                 - 0.5 * np.log(2 * np.pi)) - np.sum(np.log(x))
+    ref = np.sum(
+        -0.5 * ((w - [0.3, -0.2]) / [0.7, 1.3]) ** 2 - np.log([0.7, 1.3]) - 0.5 * np.log(2 * np.pi)
+    ) - np.sum(np.log(x))
     np.testing.assert_allclose(be.to_numpy(d.log_prob(be.asarray(x))), ref, rtol=1e-12)
 
 
@@ -231,8 +253,10 @@ def test_kumaraswamy_log_prob_of_boundary_samples(be):
     assert np.any(be.to_numpy(s) == 1.0)
     assert _finite(be, d.log_prob(s))
     if be.differentiable:
-        g = be.grad(lambda a: Kumaraswamy(a, be.asarray(np.array(1e-3))).log_prob(s),
-                    be.asarray(np.array(1e-3)))
+        g = be.grad(
+            lambda a: Kumaraswamy(a, be.asarray(np.array(1e-3))).log_prob(s),
+            be.asarray(np.array(1e-3)),
+        )
         assert _finite(be, g)
 
 
@@ -244,8 +268,10 @@ def test_gaussian_gate_log_prob_gradient_narrow_sigma(be):
     ref = [sp.log_ndtr(0.0), st_norm_logpdf(0.5, 0.0, sigma), sp.log_ndtr(-1.0 / sigma)]
     np.testing.assert_allclose(be.to_numpy(out), ref, rtol=1e-10)
     if be.differentiable:
-        g = be.grad(lambda mu: GaussianGate(mu, sigma=sigma).log_prob(be.asarray(v)),
-                    be.asarray(np.array(0.0)))
+        g = be.grad(
+            lambda mu: GaussianGate(mu, sigma=sigma).log_prob(be.asarray(v)),
+            be.asarray(np.array(0.0)),
+        )
 
         def dlog_ndtr(x):
             return math.exp(-0.5 * x * x - 0.5 * math.log(2 * math.pi) - sp.log_ndtr(x))
@@ -253,11 +279,13 @@ def test_gaussian_gate_log_prob_gradient_narrow_sigma(be):
         want = -dlog_ndtr(0.0) / sigma + 0.5 / sigma**2 + dlog_ndtr(-1.0 / sigma) / sigma
         np.testing.assert_allclose(be.to_numpy(g), want, rtol=1e-8)
     for mu in (-30.0, 30.0, 0.5):  # the log masses in float32 too
-        d = GaussianGate(be.asarray(np.array(mu), "float32"), sigma=be.asarray(np.array(1.0),
-                                                                              "float32"))
+        d = GaussianGate(
+            be.asarray(np.array(mu), "float32"), sigma=be.asarray(np.array(1.0), "float32")
+        )
         lp = be.to_numpy(d.log_prob(be.asarray(np.array([0.0, 1.0]), "float32")))
-        np.testing.assert_allclose(lp, [sp.log_ndtr(-mu), sp.log_ndtr(mu - 1.0)], rtol=2e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            lp, [sp.log_ndtr(-mu), sp.log_ndtr(mu - 1.0)], rtol=2e-5, atol=1e-6
+        )
 
 
 def st_norm_logpdf(x, mu, s):
@@ -275,14 +303,16 @@ def test_kumaraswamy_cdf_near_one(be):
     np.testing.assert_allclose(be.to_numpy(out), ref, rtol=1e-12)
     if be.differentiable:
         xa = be.asarray(np.array(x))
-        g = be.grad(lambda aa: Kumaraswamy(aa, be.asarray(np.array(b))).cdf(xa),
-                    be.asarray(np.array(a)))
+        g = be.grad(
+            lambda aa: Kumaraswamy(aa, be.asarray(np.array(b))).cdf(xa), be.asarray(np.array(a))
+        )
         # dF/da = b (1 - x^a)^(b - 1) x^a log x
         want = b * one_m ** (b - 1) * math.exp(a * lx) * lx
         np.testing.assert_allclose(be.to_numpy(g), want, rtol=1e-8)
         xs = be.asarray(np.array([0.0, 0.5, 1.0, 1.5]))
-        g = be.grad(lambda aa: Kumaraswamy(aa, be.asarray(np.array(b))).cdf(xs),
-                    be.asarray(np.array(a)))
+        g = be.grad(
+            lambda aa: Kumaraswamy(aa, be.asarray(np.array(b))).cdf(xs), be.asarray(np.array(a))
+        )
         assert _finite(be, g)
 
 
@@ -309,11 +339,15 @@ def test_dirichlet_log_prob_of_own_float16_sample(be):
     assert _finite(be, d.log_prob(s))
 
 
-@pytest.mark.parametrize("make", [
-    lambda be, loc: Normal(loc, 1.0),
-    lambda be, loc: LogisticNormal(loc, be.asarray(np.ones(2))),
-    lambda be, loc: InvertibleGaussian(loc, be.asarray(np.ones(2)), temperature=0.5),
-], ids=["Normal", "LogisticNormal", "InvertibleGaussian"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda be, loc: Normal(loc, 1.0),
+        lambda be, loc: LogisticNormal(loc, be.asarray(np.ones(2))),
+        lambda be, loc: InvertibleGaussian(loc, be.asarray(np.ones(2)), temperature=0.5),
+    ],
+    ids=["Normal", "LogisticNormal", "InvertibleGaussian"],
+)
 def test_nan_loc_refused_at_construction(be, make):
     # a NaN loc was accepted, and log_prob of the (NaN) sample then complained about the
     # value ("outside the support") instead of the parameter
@@ -345,8 +379,11 @@ def test_correlated_gates_float16(be):
     eps = np.array([0.3, -1.2])
     s16 = d16.rsample(noise=be.asarray(eps, "float16"))
     assert s16.dtype == be.dtype("float16")
-    np.testing.assert_allclose(be.to_numpy(s16).astype(np.float64),
-                               be.to_numpy(d64.rsample(noise=be.asarray(eps))), atol=2e-3)
+    np.testing.assert_allclose(
+        be.to_numpy(s16).astype(np.float64),
+        be.to_numpy(d64.rsample(noise=be.asarray(eps))),
+        atol=2e-3,
+    )
 
 
 def test_normal_entropy_stays_on_device(be):
@@ -369,7 +406,9 @@ def test_categorical_probs_low_precision(be, dtype):
         pytest.skip(f"{be.base} has no {dtype}")
     dt = getattr(be.xp, dtype)
     d = Categorical(logits=be.xp.full((3,), 1e4, dtype=dt))
-    np.testing.assert_allclose(be.to_numpy(d.probs).astype(np.float64), np.full(3, 1 / 3),
-                               rtol=4e-3)
-    np.testing.assert_allclose(be.to_numpy(d.logits).astype(np.float64), np.full(3, -math.log(3)),
-                               rtol=4e-3)
+    np.testing.assert_allclose(
+        be.to_numpy(d.probs).astype(np.float64), np.full(3, 1 / 3), rtol=4e-3
+    )
+    np.testing.assert_allclose(
+        be.to_numpy(d.logits).astype(np.float64), np.full(3, -math.log(3)), rtol=4e-3
+    )

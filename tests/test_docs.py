@@ -74,8 +74,11 @@ def test_every_public_name_is_on_an_api_page(tmp_path: Path) -> None:
     pages = {p.stem: p.read_text() for p in apigen.write_api_pages(tmp_path)}
     for module in apigen.public_modules():
         assert module.__name__ in pages, f"no API page for {module.__name__}"
-        listed = {line.strip() for line in pages[module.__name__].splitlines()
-                  if line.startswith("   ") and not line.strip().startswith(":")}
+        listed = {
+            line.strip()
+            for line in pages[module.__name__].splitlines()
+            if line.startswith("   ") and not line.strip().startswith(":")
+        }
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.ismodule(obj):  # a re-exported submodule has its own page
@@ -91,14 +94,28 @@ def test_api_index_includes_the_generated_pages() -> None:
     assert 'write_api_pages(GENERATED / "api")' in conf
 
 
-@pytest.mark.skipif(os.environ.get("RELAXARRAY_DOCS_BUILD") != "1",
-                    reason="set RELAXARRAY_DOCS_BUILD=1 to run the Sphinx build")
+@pytest.mark.skipif(
+    os.environ.get("RELAXARRAY_DOCS_BUILD") != "1",
+    reason="set RELAXARRAY_DOCS_BUILD=1 to run the Sphinx build",
+)
 def test_docs_build_without_warnings(tmp_path: Path) -> None:
     pytest.importorskip("sphinx")
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", ".",
-         str(tmp_path / "html")],
-        cwd=DOCS, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-b",
+            "html",
+            ".",
+            str(tmp_path / "html"),
+        ],
+        cwd=DOCS,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     for page in ("index.html", "relaxations.html", "api/index.html"):

@@ -27,8 +27,9 @@ def _classes() -> list[tuple[str, type]]:
         if module not in OWN:
             continue
         mod = importlib.import_module(module)
-        out += [(f"{module}.{n}", getattr(mod, n)) for n in names
-                if inspect.isclass(getattr(mod, n))]
+        out += [
+            (f"{module}.{n}", getattr(mod, n)) for n in names if inspect.isclass(getattr(mod, n))
+        ]
     return out
 
 

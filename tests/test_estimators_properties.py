@@ -36,8 +36,8 @@ def test_explicit_and_surrogate_agree(be: Any, name: str, kw: dict[str, Any]) ->
             extra["baseline"] = est.ema_baseline(be.asarray(np.array([0.2, -0.1])))
         sur = getattr(est, name)
         noise = be.asarray(u)
-        def fn(lg: Any, sur: Any = sur, f: Any = f, extra: Any = extra,
-               noise: Any = noise) -> Any:
+
+        def fn(lg: Any, sur: Any = sur, f: Any = f, extra: Any = extra, noise: Any = noise) -> Any:
             return sur(f, lg, noise=noise, **extra)
 
         g = be.grad(fn, be.asarray(lg_np))
@@ -53,8 +53,13 @@ def test_categorical_axis() -> None:
     for name in ("reinforce", "vimco"):
         fn = getattr(est, name + "_grad")
         a = fn(f_cat, lg, distribution="categorical", noise=u)
-        b = fn(lambda h: f_cat(np.moveaxis(h, 1, -1)), lg.T.copy(), distribution="categorical",
-               axis=0, noise=np.moveaxis(u, 2, 1).copy())
+        b = fn(
+            lambda h: f_cat(np.moveaxis(h, 1, -1)),
+            lg.T.copy(),
+            distribution="categorical",
+            axis=0,
+            noise=np.moveaxis(u, 2, 1).copy(),
+        )
         np.testing.assert_allclose(b.grad, a.grad.T, rtol=1e-12)
         np.testing.assert_allclose(b.value, a.value, rtol=1e-12)
 
@@ -77,14 +82,16 @@ def test_ema_jit_scan() -> None:
 
     def step(carry: Any, key: Any) -> Any:
         logits, state = carry
-        g = jax.grad(lambda lg: est.reinforce(f_bern, lg, num_samples=4, baseline=state,
-                                              rng=key))(logits)
+        g = jax.grad(lambda lg: est.reinforce(f_bern, lg, num_samples=4, baseline=state, rng=key))(
+            logits
+        )
         v = est.reinforce(f_bern, logits, num_samples=4, baseline=state, rng=key)
         return (logits - 0.1 * g, est.update_ema(state, v)), v
 
     init = (jnp.asarray(THETA_B), est.ema_baseline(jnp.zeros(()), decay=0.8))
     (logits, state), _vs = jax.jit(lambda c, k: jax.lax.scan(step, c, k))(
-        init, jax.random.split(jax.random.key(0), 50))
+        init, jax.random.split(jax.random.key(0), 50)
+    )
     assert np.isfinite(np.asarray(logits)).all()
     assert 0 < float(state.value) < 20
 
@@ -98,8 +105,7 @@ def test_pathwise_gradient_of_f_parameters() -> None:
     for name, kw in [("reinforce", {"baseline": "rloo"}), ("arm", {}), ("disarm", {})]:
         t = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
         gen = torch.Generator().manual_seed(0)
-        out = getattr(est, name)(lambda b, t=t: (b - t) ** 2, phi, num_samples=20000, rng=gen,
-                                 **kw)
+        out = getattr(est, name)(lambda b, t=t: (b - t) ** 2, phi, num_samples=20000, rng=gen, **kw)
         (gt,) = torch.autograd.grad(out.sum(), t)
         assert abs(float(gt) - (-2 * (p - 0.3))) < 0.02, name
 
@@ -114,13 +120,16 @@ def test_extreme_logits_finite(be: Any, name: str, dtype: str) -> None:
     assert np.isfinite(be.to_numpy(res.grad)).all() and np.isfinite(be.to_numpy(res.value)).all()
     assert res.grad.dtype == be.asarray(lg_np, dtype=dtype).dtype
     if be.differentiable:
-        g = be.grad(lambda lg: getattr(est, name)(f, lg, num_samples=4, rng=be.rng(0)),
-                    be.asarray(lg_np, dtype=dtype))
+        g = be.grad(
+            lambda lg: getattr(est, name)(f, lg, num_samples=4, rng=be.rng(0)),
+            be.asarray(lg_np, dtype=dtype),
+        )
         assert np.isfinite(be.to_numpy(g)).all()
     cat = be.asarray(np.array([[50.0, -50.0, 0.0], [-1e4, 1e4, 0.0]]), dtype=dtype)
     if name in ("reinforce", "vimco"):
-        res = getattr(est, name + "_grad")(lambda h: h[..., 0], cat, distribution="categorical",
-                                           **kw)
+        res = getattr(est, name + "_grad")(
+            lambda h: h[..., 0], cat, distribution="categorical", **kw
+        )
         assert np.isfinite(be.to_numpy(res.grad)).all()
 
 
@@ -159,5 +168,3 @@ def test_validation_errors() -> None:
         est.reinforce_grad(lambda b: b[..., :2], lg, num_samples=2, rng=0)
     with pytest.raises(TypeError, match="logits"):
         est.arm_grad(f, np.zeros(3, dtype=np.int64), rng=0)
-
-

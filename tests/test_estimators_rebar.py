@@ -47,7 +47,9 @@ def _f(be):
 
 
 CASES = [
-    ("rebar", "bernoulli"), ("rebar", "categorical"), ("relax", "bernoulli"),
+    ("rebar", "bernoulli"),
+    ("rebar", "categorical"),
+    ("relax", "bernoulli"),
     ("relax", "categorical"),
 ]
 
@@ -156,8 +158,9 @@ def test_relax_adapted_control_jax():
         phi = phi - 0.5 * step(phi, jax.random.fold_in(key, i))
     g = grads(phi, jax.random.key(123))
     end = float(jnp.var(g))
-    noise = jax.random.uniform(jax.random.key(123), (2, 1, n), minval=1e-12, maxval=1.0,
-                               dtype=jnp.float64)
+    noise = jax.random.uniform(
+        jax.random.key(123), (2, 1, n), minval=1e-12, maxval=1.0, dtype=jnp.float64
+    )
     b = (noise[0, 0] > 0.5).astype(jnp.float64)
     var_reinforce = float(jnp.var(f(b) * (b - 0.5)))
     assert end < 0.5 * var_reinforce
@@ -224,10 +227,23 @@ def test_decoder_parameters_get_the_plain_pathwise_gradient(be, method, dist):
         g = lambda bb: f(bb, w)  # noqa: E731
         x, nz = be.asarray(theta), be.asarray(noise)
         if method == "rebar":
-            return est.rebar(g, x, eta=0.8, temperature=0.6, distribution=dist, noise=nz,
-                             parameter_gradient=option)
-        return est.relax(g, x, control=lambda z: 0.5 * g(z), distribution=dist, noise=nz,
-                         parameter_gradient=option)
+            return est.rebar(
+                g,
+                x,
+                eta=0.8,
+                temperature=0.6,
+                distribution=dist,
+                noise=nz,
+                parameter_gradient=option,
+            )
+        return est.relax(
+            g,
+            x,
+            control=lambda z: 0.5 * g(z),
+            distribution=dist,
+            noise=nz,
+            parameter_gradient=option,
+        )
 
     w0 = be.asarray(W)
     got = be.to_numpy(be.grad(sur, w0))
@@ -242,13 +258,28 @@ def test_decoder_parameters_get_the_plain_pathwise_gradient(be, method, dist):
         g = lambda bb: f(bb, w0)  # noqa: E731
         nz = be.asarray(noise)
         if method == "rebar":
-            return est.rebar(g, x, eta=0.8, temperature=0.6, distribution=dist, noise=nz,
-                             parameter_gradient=option)
-        return est.relax(g, x, control=lambda z: 0.5 * g(z), distribution=dist, noise=nz,
-                         parameter_gradient=option)
+            return est.rebar(
+                g,
+                x,
+                eta=0.8,
+                temperature=0.6,
+                distribution=dist,
+                noise=nz,
+                parameter_gradient=option,
+            )
+        return est.relax(
+            g,
+            x,
+            control=lambda z: 0.5 * g(z),
+            distribution=dist,
+            noise=nz,
+            parameter_gradient=option,
+        )
 
     np.testing.assert_allclose(
         be.to_numpy(be.grad(lambda x: sur_theta(x, "plain"), x0)),
-        be.to_numpy(be.grad(lambda x: sur_theta(x, "control_variate"), x0)), rtol=1e-12)
+        be.to_numpy(be.grad(lambda x: sur_theta(x, "control_variate"), x0)),
+        rtol=1e-12,
+    )
     with pytest.raises(ValueError, match="parameter_gradient"):
         sur(w0, "bogus")

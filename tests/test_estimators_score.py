@@ -32,8 +32,16 @@ CASES = [
 IDS = ["reinforce", "constant", "ema", "rloo", "vimco", "arm", "disarm"]
 
 
-def _call(be: Any, name: str, kw: dict[str, Any], kind: str, form: str, seed: int = 0,
-          num_samples: int = S, reps: int = R) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+def _call(
+    be: Any,
+    name: str,
+    kw: dict[str, Any],
+    kind: str,
+    form: str,
+    seed: int = 0,
+    num_samples: int = S,
+    reps: int = R,
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     theta = THETA_B if kind == "bernoulli" else THETA_C
     f = f_bern if kind == "bernoulli" else f_cat
     logits = be.asarray(np.broadcast_to(theta, (reps, theta.size)).copy())
@@ -93,8 +101,7 @@ def test_wrong_target_detected() -> None:
     from conftest import Backend
 
     be = Backend("numpy")
-    value, grad, v_ex, g_ex = _call(be, "reinforce", {"baseline": "rloo"}, "bernoulli",
-                                    "explicit")
+    value, grad, v_ex, g_ex = _call(be, "reinforce", {"baseline": "rloo"}, "bernoulli", "explicit")
     with pytest.raises(AssertionError):
         _check(value, grad * 1.1, v_ex, g_ex)
 
@@ -126,10 +133,20 @@ def test_score_function_custom_distribution(be: Any, baseline: Any) -> None:
         pytest.skip("surrogate form needs autodiff")
     logits = be.asarray(np.broadcast_to(THETA_B, (R, 3)).copy())
     rng = be.rng(2)
-    g = be.to_numpy(be.grad(
-        lambda lg: est.score_function(f_bern, _Bern(lg), num_samples=S, baseline=baseline,
-                                      rng=rng), logits))
-    v = be.to_numpy(be.run(
-        lambda lg: est.score_function(f_bern, _Bern(lg), num_samples=S, baseline=baseline,
-                                      rng=rng), logits))
+    g = be.to_numpy(
+        be.grad(
+            lambda lg: est.score_function(
+                f_bern, _Bern(lg), num_samples=S, baseline=baseline, rng=rng
+            ),
+            logits,
+        )
+    )
+    v = be.to_numpy(
+        be.run(
+            lambda lg: est.score_function(
+                f_bern, _Bern(lg), num_samples=S, baseline=baseline, rng=rng
+            ),
+            logits,
+        )
+    )
     _check(v, g, *exact("bernoulli"))

@@ -36,11 +36,14 @@ def test_reinmax_gradient_formula(be, temperature):
     u = _u(THETA.shape, 1)
     d = np.eye(4)[np.argmax(THETA + gumbel_np(u))]
     uu = be.asarray(u)
-    out = be.to_numpy(be.run(lambda t, x: est.reinmax(t, temperature=temperature, noise=x),
-                             be.asarray(THETA), uu))
+    out = be.to_numpy(
+        be.run(lambda t, x: est.reinmax(t, temperature=temperature, noise=x), be.asarray(THETA), uu)
+    )
     np.testing.assert_array_equal(out, d)
-    g = be.grad(lambda t: est.reinmax(t, temperature=temperature, noise=uu) * be.asarray(G_UP),
-                be.asarray(THETA))
+    g = be.grad(
+        lambda t: est.reinmax(t, temperature=temperature, noise=uu) * be.asarray(G_UP),
+        be.asarray(THETA),
+    )
     pi0 = sm(THETA)
     pi1 = (sm(THETA / temperature) + d) / 2
     expected = 2 * jac(pi1) @ G_UP - 0.5 * jac(pi0) @ G_UP
@@ -59,18 +62,24 @@ def test_st_categorical_and_gumbel_softmax_gradients(be, temperature):
     z = THETA + gumbel_np(u)
     d = np.eye(4)[np.argmax(z, axis=-1)]
     for fn, surrogate in [
-        (lambda t: est.st_categorical(t, temperature=temperature, sample_shape=3, noise=uu),
-         lambda s: np.broadcast_to(sm(THETA / temperature), (3, 4))),
-        (lambda t: est.st_gumbel_softmax(t, temperature=temperature, sample_shape=3, noise=uu),
-         lambda s: sm(z / temperature)),
+        (
+            lambda t: est.st_categorical(t, temperature=temperature, sample_shape=3, noise=uu),
+            lambda s: np.broadcast_to(sm(THETA / temperature), (3, 4)),
+        ),
+        (
+            lambda t: est.st_gumbel_softmax(t, temperature=temperature, sample_shape=3, noise=uu),
+            lambda s: sm(z / temperature),
+        ),
     ]:
         np.testing.assert_array_equal(be.to_numpy(fn(be.asarray(THETA))), d)
         g = be.to_numpy(be.grad(lambda t, fn=fn: fn(t) * be.asarray(G_UP), be.asarray(THETA)))
         p = surrogate(None)
         expected = sum(jac(p[s]) @ G_UP for s in range(3)) / temperature
         np.testing.assert_allclose(g, expected, rtol=1e-10, atol=1e-12)
-    g = be.grad(lambda t: est.st_categorical(t, pseudo="identity", noise=uu[0]) * be.asarray(G_UP),
-                be.asarray(THETA))
+    g = be.grad(
+        lambda t: est.st_categorical(t, pseudo="identity", noise=uu[0]) * be.asarray(G_UP),
+        be.asarray(THETA),
+    )
     np.testing.assert_allclose(be.to_numpy(g), G_UP)
 
 
@@ -81,8 +90,12 @@ def test_st_bernoulli(be):
     b = be.to_numpy(est.st_bernoulli(be.asarray(logits), sample_shape=2, noise=uu))
     np.testing.assert_array_equal(b, (u < 1 / (1 + np.exp(-logits))).astype(float))
     t = 0.5
-    g = be.to_numpy(be.grad(lambda x: est.st_bernoulli(x, temperature=t, sample_shape=2, noise=uu),
-                            be.asarray(logits)))
+    g = be.to_numpy(
+        be.grad(
+            lambda x: est.st_bernoulli(x, temperature=t, sample_shape=2, noise=uu),
+            be.asarray(logits),
+        )
+    )
     e = np.exp(-np.abs(logits) / t)
     np.testing.assert_allclose(g, 2 * e / (1 + e) ** 2 / t, rtol=1e-10, atol=1e-300)
     g = be.grad(lambda x: est.st_bernoulli(x, pseudo="identity", noise=uu[0]), be.asarray(logits))
@@ -93,8 +106,9 @@ def test_gapped_st_gradient(be):
     u = _u(THETA.shape, 4)
     d = np.eye(4)[np.argmax(THETA + gumbel_np(u))]
     uu = be.asarray(u)
-    g = be.grad(lambda t: est.gapped_st(t, temperature=0.7, noise=uu) * be.asarray(G_UP),
-                be.asarray(THETA))
+    g = be.grad(
+        lambda t: est.gapped_st(t, temperature=0.7, noise=uu) * be.asarray(G_UP), be.asarray(THETA)
+    )
     top = THETA.max()
     pert = THETA + d * (top - THETA) - (1 - d) * np.maximum(THETA - top + 1.0, 0)
     p = sm(pert / 0.7)
@@ -109,11 +123,21 @@ def test_gapped_st_p_gradient(be, theta):
     u = _u((s_num, 4), 7)
     uu = be.asarray(u)
     d = np.eye(4)[np.argmax(theta + gumbel_np(u), axis=-1)]
-    y = be.to_numpy(be.run(lambda t, x: est.gapped_st(t, gap="p", sample_shape=s_num, noise=x),
-                           be.asarray(theta), uu))
+    y = be.to_numpy(
+        be.run(
+            lambda t, x: est.gapped_st(t, gap="p", sample_shape=s_num, noise=x),
+            be.asarray(theta),
+            uu,
+        )
+    )
     np.testing.assert_array_equal(y, d)
-    g = be.grad(lambda t: est.gapped_st(t, temperature=temp, gap="p", sample_shape=s_num,
-                                        noise=uu) * be.asarray(G_UP), be.asarray(theta))
+    g = be.grad(
+        lambda t: (
+            est.gapped_st(t, temperature=temp, gap="p", sample_shape=s_num, noise=uu)
+            * be.asarray(G_UP)
+        ),
+        be.asarray(theta),
+    )
     top = theta.max()
     expected = np.zeros(4)
     kappas = []
@@ -150,17 +174,25 @@ def test_decoupled_st(be):
     u = _u(THETA.shape, 5)
     y = THETA / 2.0 + gumbel_np(u)
     uu = be.asarray(u)
-    out = be.to_numpy(est.decoupled_st(be.asarray(THETA), forward_temperature=2.0,
-                                       backward_temperature=0.5, noise=uu))
+    out = be.to_numpy(
+        est.decoupled_st(
+            be.asarray(THETA), forward_temperature=2.0, backward_temperature=0.5, noise=uu
+        )
+    )
     np.testing.assert_array_equal(out, np.eye(THETA.shape[-1])[np.argmax(y, -1)])
     with pytest.warns(DeprecationWarning, match="deprecated"):
-        old = est.decoupled_st(be.asarray(THETA), temperature_forward=2.0,
-                               temperature_backward=0.5, noise=uu)
+        old = est.decoupled_st(
+            be.asarray(THETA), temperature_forward=2.0, temperature_backward=0.5, noise=uu
+        )
     np.testing.assert_array_equal(be.to_numpy(old), out)
-    g = be.grad(lambda t: est.decoupled_st(t, forward_temperature=2.0, backward_temperature=0.5,
-                                           noise=uu) * be.asarray(G_UP), be.asarray(THETA))
-    np.testing.assert_allclose(be.to_numpy(g), jac(sm(y / 0.5)) @ G_UP / (0.5 * 2.0),
-                               rtol=1e-10)
+    g = be.grad(
+        lambda t: (
+            est.decoupled_st(t, forward_temperature=2.0, backward_temperature=0.5, noise=uu)
+            * be.asarray(G_UP)
+        ),
+        be.asarray(THETA),
+    )
+    np.testing.assert_allclose(be.to_numpy(g), jac(sm(y / 0.5)) @ G_UP / (0.5 * 2.0), rtol=1e-10)
 
 
 def test_gumbel_rao_matches_rejection_sampling():
@@ -196,17 +228,25 @@ def test_gumbel_rao_gradient_and_variance(be):
     v = _u((kk, n, 4), 8)
     w = be.asarray(G_UP)
     uu, vv = be.asarray(u), be.asarray(v)
-    g_gr = be.to_numpy(be.grad(lambda t: est.gumbel_rao(t, temperature=temp, num_rao_samples=kk,
-                                                        noise=(uu, vv)) * w, be.asarray(logits)))
-    g_st = be.to_numpy(be.grad(lambda t: est.st_gumbel_softmax(t, temperature=temp, noise=uu) * w,
-                               be.asarray(logits)))
+    g_gr = be.to_numpy(
+        be.grad(
+            lambda t: est.gumbel_rao(t, temperature=temp, num_rao_samples=kk, noise=(uu, vv)) * w,
+            be.asarray(logits),
+        )
+    )
+    g_st = be.to_numpy(
+        be.grad(
+            lambda t: est.st_gumbel_softmax(t, temperature=temp, noise=uu) * w, be.asarray(logits)
+        )
+    )
     # same mean (both estimate E[grad softmax((theta+G)/T)]); lower variance
     se = g_st.std(axis=0) / np.sqrt(n)
     assert np.all(np.abs(g_gr.mean(axis=0) - g_st.mean(axis=0)) < 4 * se + 1e-3)
     assert g_gr.var(axis=0).sum() < 0.7 * g_st.var(axis=0).sum()
     d = np.eye(4)[np.argmax(theta + gumbel_np(u), axis=-1)]
     np.testing.assert_array_equal(
-        be.to_numpy(est.gumbel_rao(be.asarray(logits), noise=(uu, vv), num_rao_samples=kk)), d)
+        be.to_numpy(est.gumbel_rao(be.asarray(logits), noise=(uu, vv), num_rao_samples=kk)), d
+    )
 
 
 @pytest.mark.parametrize("scale", [50.0, 1e4])
@@ -226,13 +266,18 @@ def test_extreme_logits_finite(be, scale):
         out = be.to_numpy(fn(be.asarray(theta)))
         np.testing.assert_array_equal(out, np.array([[1.0, 0, 0]] * 2))
         if be.differentiable:
-            g = be.to_numpy(be.grad(lambda t, fn=fn: fn(t) * be.asarray(G_UP[:3]),
-                                    be.asarray(theta)))
+            g = be.to_numpy(
+                be.grad(lambda t, fn=fn: fn(t) * be.asarray(G_UP[:3]), be.asarray(theta))
+            )
             assert np.all(np.isfinite(g))
 
 
 def test_dtype_preserved(be):
     theta = be.asarray(THETA, dtype="float32")
-    for out in (est.st_gumbel_softmax(theta, rng=be.rng(0)), est.reinmax(theta, rng=be.rng(0)),
-                est.gumbel_rao(theta, rng=be.rng(0)), est.st_bernoulli(theta, rng=be.rng(0))):
+    for out in (
+        est.st_gumbel_softmax(theta, rng=be.rng(0)),
+        est.reinmax(theta, rng=be.rng(0)),
+        est.gumbel_rao(theta, rng=be.rng(0)),
+        est.st_bernoulli(theta, rng=be.rng(0)),
+    ):
         assert out.dtype == be.xp.float32

@@ -71,8 +71,11 @@ def test_toy_surrogate_torch() -> None:
     n = 200_000
     for phi in (-2.0, 1.0):
         exact = 1 / (1 + np.exp(-phi)) / (1 + np.exp(phi)) * 0.1
-        for name, kw in [("reinforce", {"baseline": "rloo", "num_samples": 2}),
-                         ("arm", {}), ("disarm", {})]:
+        for name, kw in [
+            ("reinforce", {"baseline": "rloo", "num_samples": 2}),
+            ("arm", {}),
+            ("disarm", {}),
+        ]:
             lg = torch.full((n,), phi, dtype=torch.float64, requires_grad=True)
             gen = torch.Generator().manual_seed(5)
             out = getattr(est, name)(lambda b: (b - 0.45) ** 2, lg, rng=gen, **kw)

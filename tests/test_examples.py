@@ -28,17 +28,27 @@ def run_example(name: str, *args: str) -> str:
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / name), "--quick", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def test_every_example_has_a_test() -> None:
-    tested = {"temperature_and_reparameterisation.py", "discrete_vae_torch.py",
-              "discrete_vae_jax.py", "feature_selection.py",
-              "scale_jax_vae.py", "scale_torch_ddp.py",
-              "scale_dask.py"}  # scale_dask: tests/test_scale_dask.py (LocalCluster)
+    tested = {
+        "temperature_and_reparameterisation.py",
+        "discrete_vae_torch.py",
+        "discrete_vae_jax.py",
+        "feature_selection.py",
+        "scale_jax_vae.py",
+        "scale_torch_ddp.py",
+        "scale_dask.py",
+    }  # scale_dask: tests/test_scale_dask.py (LocalCluster)
     scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
     assert scripts <= tested | _tested_elsewhere(), (
         f"examples without a test here: {sorted(scripts - tested - _tested_elsewhere())}"
@@ -96,8 +106,10 @@ def test_gradient_estimates(temperature_output: tuple[str, Path]) -> None:
     repeats = int(m.group(1))
     # The closed form, independently of the script: E[2 + sin y] = 2 + sin(mu) e^{-s^2/2}.
     mu, sigma = 1.0, 0.8
-    exact = {"mu": math.cos(mu) * math.exp(-sigma**2 / 2),
-             "sigma": -sigma * math.sin(mu) * math.exp(-sigma**2 / 2)}
+    exact = {
+        "mu": math.cos(mu) * math.exp(-(sigma**2) / 2),
+        "sigma": -sigma * math.sin(mu) * math.exp(-(sigma**2) / 2),
+    }
     rows = _table(part2, 5)
     assert len(rows) == 8
     stds: dict[tuple[str, str], float] = {}
@@ -159,8 +171,10 @@ def test_discrete_vae(script: str, framework: str, estimator: str, tmp_path: Pat
     pytest.importorskip("sklearn")
     pytest.importorskip("matplotlib")
     out = run_example(script, "--estimator", estimator, "--out", str(tmp_path))
-    held_out = {int(m.group(1)): float(m.group(2))
-                for m in re.finditer(r"epoch (\d+): .*held-out -ELBO (\S+)", out)}
+    held_out = {
+        int(m.group(1)): float(m.group(2))
+        for m in re.finditer(r"epoch (\d+): .*held-out -ELBO (\S+)", out)
+    }
     assert len(held_out) == 16, out  # epoch 0 (initialisation) and the 15 quick epochs
     # At initialisation every pixel is a coin flip: about 64 log 2 = 44.4 nats.
     assert 40 < held_out[0] < 50
@@ -225,8 +239,10 @@ def test_feature_selection(gate: str, tmp_path: Path) -> None:
 
 
 def _held_out(out: str) -> dict[int, float]:
-    return {int(m.group(1)): float(m.group(2))
-            for m in re.finditer(r"epoch (\d+): .*held-out -ELBO (\S+)", out)}
+    return {
+        int(m.group(1)): float(m.group(2))
+        for m in re.finditer(r"epoch (\d+): .*held-out -ELBO (\S+)", out)
+    }
 
 
 @pytest.mark.scale
@@ -236,12 +252,17 @@ def test_scale_jax_vae() -> None:
     pytest.importorskip("sklearn")
     out = run_example("scale_jax_vae.py", "--estimator", "disarm")
     # the data-parallel step: only the gradient all-reduce, nothing gathers the batch
-    m = re.search(r"all-reduce (\d+), all-gather (\d+), all-to-all (\d+), "
-                  r"collective-permute (\d+)", out)
+    m = re.search(
+        r"all-reduce (\d+), all-gather (\d+), all-to-all (\d+), "
+        r"collective-permute (\d+)",
+        out,
+    )
     assert m is not None, out
     assert int(m.group(1)) >= 1 and m.groups()[1:] == ("0", "0", "0"), out
-    assert "12 rows per device; largest batch dimension of any per-device buffer in the " \
-           "step: 12" in out, out
+    assert (
+        "12 rows per device; largest batch dimension of any per-device buffer in the "
+        "step: 12" in out
+    ), out
     # one step on 8 devices is the one-device step up to float reassociation in the
     # all-reduce (a sign flip in Adam's first step would move a parameter by 2 lr = 6e-3)
     gap = float(re.search(r"largest parameter difference (\S+)", out).group(1))  # type: ignore[union-attr]

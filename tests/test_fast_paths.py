@@ -89,8 +89,11 @@ def test_float16_power_of_two_temperature_does_not_overflow(be: Backend) -> None
     x = be.asarray(np.array([[4e4, 3.99e4, 0.0]]), "float16")
     out = be.to_numpy(rx.softmax(x, temperature=0.5))
     np.testing.assert_array_equal(np.asarray(out, np.float32), [[1.0, 0.0, 0.0]])
-    hard = be.to_numpy(rx.gumbel_softmax(x, temperature=0.5, hard=True,
-                                         noise=be.asarray(np.full((1, 3), 0.5), "float16")))
+    hard = be.to_numpy(
+        rx.gumbel_softmax(
+            x, temperature=0.5, hard=True, noise=be.asarray(np.full((1, 3), 0.5), "float16")
+        )
+    )
     np.testing.assert_array_equal(np.asarray(hard, np.float32), [[1.0, 0.0, 0.0]])
 
 
@@ -157,8 +160,9 @@ def test_torch_drawn_noise_is_the_documented_draw() -> None:
     got = rx.gumbel_softmax(logits, temperature=0.5)
     torch.manual_seed(3)
     u = torch.rand((5, 4), dtype=torch.float64).clamp_min(torch.finfo(torch.float64).tiny)
-    torch.testing.assert_close(got, rx.gumbel_softmax(logits, temperature=0.5, noise=u),
-                               rtol=0, atol=0)
+    torch.testing.assert_close(
+        got, rx.gumbel_softmax(logits, temperature=0.5, noise=u), rtol=0, atol=0
+    )
     assert u.min() > 0  # the given noise was not overwritten by the in-place path
     u2 = u.clone()
     rx.gumbel_softmax(logits, temperature=0.5, noise=u)

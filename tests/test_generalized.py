@@ -20,8 +20,11 @@ def test_noise_with_leading_sample_axes(be):
     gives (4, 2) samples, each the sample of its own noise."""
     g = np.random.default_rng(3).gumbel(size=(4, *LP.shape))
     for hard in (False, True):
-        out = be.to_numpy(rx.generalized_gumbel_softmax(
-            be.asarray(LP), be.asarray(VALS), temperature=0.5, hard=hard, noise=be.asarray(g)))
+        out = be.to_numpy(
+            rx.generalized_gumbel_softmax(
+                be.asarray(LP), be.asarray(VALS), temperature=0.5, hard=hard, noise=be.asarray(g)
+            )
+        )
         assert out.shape == (4, 2)
         w = special.softmax((LP + g) / 0.5, axis=-1)
         ref = VALS[np.argmax(LP + g, -1)] if hard else (w * VALS).sum(-1)
@@ -69,14 +72,15 @@ def test_poisson_table_large_rates(be, log_rate):
     shape_part = n * lr[:, None] - special.gammaln(n + 1.0)
     want = shape_part - special.logsumexp(shape_part, axis=-1, keepdims=True)
     np.testing.assert_allclose(be.to_numpy(lp), want, rtol=1e-12)
-    np.testing.assert_allclose(be.to_numpy(dropped), [1.0, stats.poisson.sf(5, math.e)],
-                               rtol=1e-10)
+    np.testing.assert_allclose(be.to_numpy(dropped), [1.0, stats.poisson.sf(5, math.e)], rtol=1e-10)
     if not be.differentiable:
         return
     # exp(log(max)) rounded up to inf in the dtype: 0 * inf = NaN in the gradient
     for dtype in ("float32", "float16"):
-        g = be.grad(lambda x: sum(be.xp.sum(o) for o in rx.truncated_poisson(x, size=6)[::2]),
-                    be.asarray(lr, dtype))
+        g = be.grad(
+            lambda x: sum(be.xp.sum(o) for o in rx.truncated_poisson(x, size=6)[::2]),
+            be.asarray(lr, dtype),
+        )
         assert np.all(np.isfinite(be.to_numpy(g))), dtype
 
 
@@ -141,10 +145,12 @@ def test_soft_gradient_matches_finite_differences(be):
 
     got = be.to_numpy(
         be.grad(
-            lambda a: rx.generalized_gumbel_softmax(
-                a, be.asarray(VALS), temperature=t, noise=be.asarray(G)
-            )
-            * be.asarray(w),
+            lambda a: (
+                rx.generalized_gumbel_softmax(
+                    a, be.asarray(VALS), temperature=t, noise=be.asarray(G)
+                )
+                * be.asarray(w)
+            ),
             be.asarray(LP),
         )
     )

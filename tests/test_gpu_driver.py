@@ -35,21 +35,40 @@ def test_driver_cpu_mode_writes_its_file(tmp_path: Path) -> None:
     out = tmp_path / "res" / "gpu_results.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT), CUDA_VISIBLE_DEVICES="")
     subprocess.run(
-        [sys.executable, str(DRIVER), "--out", str(out), "--junit", str(junit), "--quick",
-         "--budget", "120"],
-        check=True, cwd=ROOT, env=env, timeout=600,
+        [
+            sys.executable,
+            str(DRIVER),
+            "--out",
+            str(out),
+            "--junit",
+            str(junit),
+            "--quick",
+            "--budget",
+            "120",
+        ],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
     )
     res = json.loads(out.read_text())
     assert res["environment"]["torch_cuda"] is False
     bench = res["benchmarks"]
-    assert set(bench) == {"torch-cuda eager", "jax-gpu jit", "cupy",
-                          "torch-cuda compile (inductor)"}
+    assert set(bench) == {
+        "torch-cuda eager",
+        "jax-gpu jit",
+        "cupy",
+        "torch-cuda compile (inductor)",
+    }
     for name, value in bench.items():
         assert isinstance(value, dict) and "skipped" in value, (name, value)
     tests = res["tests"]
     assert (tests["tests"], tests["failures"], tests["skipped"]) == (4, 1, 1)
     assert tests["failed_tests"] == [
-        {"test": "tests.test_a::test_x[torch-cuda]", "kind": "failure",
-         "message": "assert 1 == 2"}]
+        {"test": "tests.test_a::test_x[torch-cuda]", "kind": "failure", "message": "assert 1 == 2"}
+    ]
     assert tests["accelerator_variants"] == {
-        "torch-cuda": {"failure": 1}, "jax-gpu-jit": {"passed": 1}, "cupy": {"skipped": 1}}
+        "torch-cuda": {"failure": 1},
+        "jax-gpu-jit": {"passed": 1},
+        "cupy": {"skipped": 1},
+    }

@@ -92,14 +92,22 @@ def test_torch_kl_divergence_of_wrapped_pair_is_relaxarrays(make) -> None:  # ty
     torch.testing.assert_close(got, D.kl_divergence(p, q), rtol=0, atol=0)
     # and relaxarray's value is torch's own for the same pair (an independent reference)
     ref = {
-        "Normal": lambda: (torch.distributions.Normal(p.loc, p.scale),
-                           torch.distributions.Normal(q.loc, q.scale)),
-        "Bernoulli": lambda: (torch.distributions.Bernoulli(logits=a),
-                              torch.distributions.Bernoulli(logits=b)),
-        "Categorical": lambda: (torch.distributions.Categorical(logits=a),
-                                torch.distributions.Categorical(logits=b)),
-        "Dirichlet": lambda: (torch.distributions.Dirichlet(a.exp()),
-                              torch.distributions.Dirichlet(b.exp())),
+        "Normal": lambda: (
+            torch.distributions.Normal(p.loc, p.scale),
+            torch.distributions.Normal(q.loc, q.scale),
+        ),
+        "Bernoulli": lambda: (
+            torch.distributions.Bernoulli(logits=a),
+            torch.distributions.Bernoulli(logits=b),
+        ),
+        "Categorical": lambda: (
+            torch.distributions.Categorical(logits=a),
+            torch.distributions.Categorical(logits=b),
+        ),
+        "Dirichlet": lambda: (
+            torch.distributions.Dirichlet(a.exp()),
+            torch.distributions.Dirichlet(b.exp()),
+        ),
     }[type(p).__name__]()
     torch.testing.assert_close(got, torch.distributions.kl_divergence(*ref))
 
@@ -139,8 +147,12 @@ def test_pyro_svi_trains_a_discrete_latent_model() -> None:
         assert -g == pytest.approx(exact, abs=0.2)
     # a few SVI steps: phi moves the exact gradient's way and the exact ELBO improves
     pyro.clear_param_store()
-    svi = SVI(model, guide, pyro.optim.Adam({"lr": 0.1}), loss=TraceGraph_ELBO(
-        num_particles=64, vectorize_particles=True, max_plate_nesting=0))
+    svi = SVI(
+        model,
+        guide,
+        pyro.optim.Adam({"lr": 0.1}),
+        loss=TraceGraph_ELBO(num_particles=64, vectorize_particles=True, max_plate_nesting=0),
+    )
     for _ in range(15):
         svi.step()
     phi = float(pyro.param("phi").detach())
@@ -158,9 +170,13 @@ def test_jax_key_first_and_seed_keyword() -> None:
     d = D.RelaxedBernoulli(temperature=0.5, logits=jnp.asarray([0.3, -1.2, 2.0]))
     key = jax.random.key(3)
     ref = np.asarray(d.sample((4,), rng=key))
-    for got in (d.sample(key, (4,)), d.sample(seed=key, sample_shape=(4,)),
-                d.sample(key=key, sample_shape=(4,)), d.rsample(key, (4,)),
-                d.rsample(seed=key, sample_shape=4)):
+    for got in (
+        d.sample(key, (4,)),
+        d.sample(seed=key, sample_shape=(4,)),
+        d.sample(key=key, sample_shape=(4,)),
+        d.rsample(key, (4,)),
+        d.rsample(seed=key, sample_shape=4),
+    ):
         np.testing.assert_array_equal(np.asarray(got), ref)
     assert d.sample(key).shape == (3,)
     other = np.asarray(d.sample((4,), rng=jax.random.key(4)))
@@ -231,8 +247,11 @@ def _support_pairs(t):  # type: ignore[no-untyped-def]
         (D.Categorical(logits=lg), "Categorical", {"logits": lg}),
         (D.OneHotCategorical(logits=lg), "OneHotCategorical", {"logits": lg}),
         (D.Normal(lg, 1.0), "Normal", {"loc": lg, "scale": 1.0}),
-        (D.RelaxedBernoulli(temperature=0.5, logits=lg), "RelaxedBernoulli",
-         {"temperature": t.asarray(0.5), "logits": lg}),
+        (
+            D.RelaxedBernoulli(temperature=0.5, logits=lg),
+            "RelaxedBernoulli",
+            {"temperature": t.asarray(0.5), "logits": lg},
+        ),
         (D.Dirichlet(t.exp(lg)), "Dirichlet", {"concentration": t.exp(lg)}),
     ]
 
@@ -243,8 +262,16 @@ _PROBE_VALUES = [-1.0, 0.0, 0.3, 1.0, 2.0, 7.0]
 def _probe(t, event_shape):  # type: ignore[no-untyped-def]
     if not event_shape:
         return [t.asarray(v) for v in _PROBE_VALUES]
-    return [t.asarray(v) for v in ([0.0, 1.0, 0.0], [0.2, 0.3, 0.5], [1.0, 1.0, 0.0],
-                                   [0.0, 0.0, 0.0], [-0.5, 1.0, 0.5])]
+    return [
+        t.asarray(v)
+        for v in (
+            [0.0, 1.0, 0.0],
+            [0.2, 0.3, 0.5],
+            [1.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0],
+            [-0.5, 1.0, 0.5],
+        )
+    ]
 
 
 @requires_backend("torch")
@@ -260,8 +287,9 @@ def test_to_torch_support_and_enumeration_are_the_wrapped_distributions() -> Non
             assert w.has_enumerate_support == ref.has_enumerate_support, name
             if ref.has_enumerate_support:
                 for expand in (True, False):
-                    torch.testing.assert_close(w.enumerate_support(expand),
-                                               ref.enumerate_support(expand))
+                    torch.testing.assert_close(
+                        w.enumerate_support(expand), ref.enumerate_support(expand)
+                    )
     finally:
         torch.set_default_dtype(torch.float32)
 
@@ -294,14 +322,21 @@ def test_to_numpyro_support_and_enumeration_are_the_wrapped_distributions() -> N
     jax = pytest.importorskip("jax")
     nd = pytest.importorskip("numpyro.distributions")
     jnp = jax.numpy
-    names = {"Bernoulli": nd.BernoulliLogits, "Categorical": nd.CategoricalLogits,
-             "OneHotCategorical": None, "Normal": nd.Normal, "RelaxedBernoulli": None,
-             "Dirichlet": nd.Dirichlet}
+    names = {
+        "Bernoulli": nd.BernoulliLogits,
+        "Categorical": nd.CategoricalLogits,
+        "OneHotCategorical": None,
+        "Normal": nd.Normal,
+        "RelaxedBernoulli": None,
+        "Dirichlet": nd.Dirichlet,
+    }
     for d, name, kw in _support_pairs(jnp):
         w = d.to_numpyro()
         if names[name] is None:  # no NumPyro class of that law: the constraint itself
-            expected = {"OneHotCategorical": nd.constraints.simplex,  # no one_hot in NumPyro
-                        "RelaxedBernoulli": nd.constraints.unit_interval}[name]
+            expected = {
+                "OneHotCategorical": nd.constraints.simplex,  # no one_hot in NumPyro
+                "RelaxedBernoulli": nd.constraints.unit_interval,
+            }[name]
             assert w.support is expected, name
             continue
         ref = names[name](**kw)
@@ -311,5 +346,7 @@ def test_to_numpyro_support_and_enumeration_are_the_wrapped_distributions() -> N
         assert w.has_enumerate_support == ref.has_enumerate_support, name
         if ref.has_enumerate_support:
             for expand in (True, False):
-                np.testing.assert_array_equal(np.asarray(w.enumerate_support(expand)),
-                                              np.asarray(ref.enumerate_support(expand)))
+                np.testing.assert_array_equal(
+                    np.asarray(w.enumerate_support(expand)),
+                    np.asarray(ref.enumerate_support(expand)),
+                )

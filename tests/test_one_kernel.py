@@ -25,15 +25,20 @@ def _st_gs_entries(be, temperature):
     t = temperature
     return {
         "gumbel_softmax(hard=True)": lambda x: rx.gumbel_softmax(
-            x, temperature=t, hard=True, rng=be.rng(7)),
+            x, temperature=t, hard=True, rng=be.rng(7)
+        ),
         "estimators.st_gumbel_softmax": lambda x: est.st_gumbel_softmax(
-            x, temperature=t, rng=be.rng(7)),
+            x, temperature=t, rng=be.rng(7)
+        ),
         "StraightThroughCategorical.rsample": lambda x: D.StraightThroughCategorical(
-            temperature=t, logits=x).rsample(rng=be.rng(7)),
+            temperature=t, logits=x
+        ).rsample(rng=be.rng(7)),
         "decoupled_st_gumbel_softmax(T_f=1)": lambda x: rx.decoupled_st_gumbel_softmax(
-            x, forward_temperature=1.0, backward_temperature=t, rng=be.rng(7)),
+            x, forward_temperature=1.0, backward_temperature=t, rng=be.rng(7)
+        ),
         "estimators.decoupled_st(T_f=1)": lambda x: est.decoupled_st(
-            x, forward_temperature=1.0, backward_temperature=t, rng=be.rng(7)),
+            x, forward_temperature=1.0, backward_temperature=t, rng=be.rng(7)
+        ),
     }
 
 
@@ -47,8 +52,7 @@ def test_st_gumbel_softmax_entry_points_agree(be, temperature):
     for k, v in values.items():
         np.testing.assert_array_equal(v, first, err_msg=k)
     # the value is the Gumbel-max sample of the same noise
-    np.testing.assert_array_equal(
-        be.to_numpy(rx.gumbel_max(x, rng=be.rng(7))), first)
+    np.testing.assert_array_equal(be.to_numpy(rx.gumbel_max(x, rng=be.rng(7))), first)
     w = be.asarray(W)
     grads = {k: be.to_numpy(be.grad(lambda v, f=f: f(v) * w, x)) for k, f in entries.items()}
     # reference: the Jacobian of softmax((logits + g) / T) at the drawn g, in NumPy
@@ -61,11 +65,11 @@ def test_st_gumbel_softmax_entry_points_agree(be, temperature):
 
 def _st_bernoulli_entries(be):
     return {
-        "straight_through_bernoulli": lambda x: rx.straight_through_bernoulli(
-            x, rng=be.rng(3)),
+        "straight_through_bernoulli": lambda x: rx.straight_through_bernoulli(x, rng=be.rng(3)),
         "estimators.st_bernoulli": lambda x: est.st_bernoulli(x, rng=be.rng(3)),
-        "StraightThroughBernoulli.rsample": lambda x: D.StraightThroughBernoulli(
-            logits=x).rsample(rng=be.rng(3)),
+        "StraightThroughBernoulli.rsample": lambda x: D.StraightThroughBernoulli(logits=x).rsample(
+            rng=be.rng(3)
+        ),
     }
 
 
@@ -77,8 +81,7 @@ def test_st_bernoulli_entry_points_agree(be):
     ref = (u < special.expit(BLOGITS)).astype(float)
     for k, v in values.items():
         np.testing.assert_array_equal(v, ref, err_msg=k)
-    np.testing.assert_array_equal(
-        be.to_numpy(D.Bernoulli(logits=x).sample(rng=be.rng(3))), ref)
+    np.testing.assert_array_equal(be.to_numpy(D.Bernoulli(logits=x).sample(rng=be.rng(3))), ref)
     w = be.asarray(BW)
     s = special.expit(BLOGITS)
     for k, f in entries.items():
@@ -108,8 +111,9 @@ def _near_threshold_draws(offsets):
     """float32 logits in [-85, 85] and float32 uniforms ``offset`` ulps from sigma(l)."""
     rng = np.random.default_rng(5)
     f = np.float32
-    lg = np.concatenate([rng.uniform(-20, 20, 3000), rng.uniform(-85, 85, 3000),
-                         rng.uniform(10, 20, 2000)]).astype(f)
+    lg = np.concatenate(
+        [rng.uniform(-20, 20, 3000), rng.uniform(-85, 85, 3000), rng.uniform(10, 20, 2000)]
+    ).astype(f)
     s64 = special.expit(lg.astype(np.float64))
     tiny, top = np.finfo(f).tiny, np.nextafter(f(1), f(0))
     base = np.clip(s64.astype(f), tiny, top)

@@ -58,9 +58,24 @@ def test_lint_tools_are_in_the_dev_extra() -> None:
 
 def _ruff(path: str, code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--select", "TID251",
-         "--output-format", "concise", "--stdin-filename", path, "-"],
-        input=code, cwd=ROOT, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--select",
+            "TID251",
+            "--output-format",
+            "concise",
+            "--stdin-filename",
+            path,
+            "-",
+        ],
+        input=code,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -78,13 +93,21 @@ FRAMEWORK_IMPORTS = [
 @pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="ruff not installed")
 @pytest.mark.parametrize("code", FRAMEWORK_IMPORTS)
 def test_framework_imports_banned_outside_adapters(code: str) -> None:
-    for path in ("relaxarray/_probe.py", "relaxarray/estimators/_probe.py",
-                 "relaxarray/testing/_probe.py"):
+    for path in (
+        "relaxarray/_probe.py",
+        "relaxarray/estimators/_probe.py",
+        "relaxarray/testing/_probe.py",
+    ):
         proc = _ruff(path, code)
         assert proc.returncode == 1 and "TID251" in proc.stdout, (path, proc.stdout)
-    for path in ("relaxarray/backends/_probe.py", "relaxarray/interop/_probe.py",
-                 "tests/test_probe.py", "benchmarks/bench_probe.py", "examples/probe.py",
-                 "docs/conf_probe.py"):
+    for path in (
+        "relaxarray/backends/_probe.py",
+        "relaxarray/interop/_probe.py",
+        "tests/test_probe.py",
+        "benchmarks/bench_probe.py",
+        "examples/probe.py",
+        "docs/conf_probe.py",
+    ):
         proc = _ruff(path, code)
         assert proc.returncode == 0, (path, proc.stdout, proc.stderr)
 

@@ -48,11 +48,10 @@ LOG_PROB_CASES: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {
         lambda: td.RelaxedBernoulli(T, logits=P["lb"]),
     ),
     "Bernoulli": (lambda: D.Bernoulli(logits=P["lb"]), lambda: td.Bernoulli(logits=P["lb"])),
-    "Categorical": (
-        lambda: D.Categorical(logits=P["lg"]), lambda: td.Categorical(logits=P["lg"])
-    ),
+    "Categorical": (lambda: D.Categorical(logits=P["lg"]), lambda: td.Categorical(logits=P["lg"])),
     "OneHotCategorical": (
-        lambda: D.OneHotCategorical(logits=P["lg"]), lambda: td.OneHotCategorical(logits=P["lg"])
+        lambda: D.OneHotCategorical(logits=P["lg"]),
+        lambda: td.OneHotCategorical(logits=P["lg"]),
     ),
     "Normal": (lambda: D.Normal(P["loc"], P["scale"]), lambda: td.Normal(P["loc"], P["scale"])),
     "Dirichlet": (lambda: D.Dirichlet(P["conc"]), lambda: td.Dirichlet(P["conc"])),
@@ -77,14 +76,30 @@ def test_entropy_matches_torch_distributions(name: str) -> None:
 def test_kl_matches_torch_distributions() -> None:
     lg, lb = P["lg"], P["lb"]
     pairs = [
-        (D.Bernoulli(logits=lb), D.Bernoulli(logits=lb.flip(0)),
-         td.Bernoulli(logits=lb), td.Bernoulli(logits=lb.flip(0))),
-        (D.Categorical(logits=lg), D.Categorical(logits=lg.flip(1)),
-         td.Categorical(logits=lg), td.Categorical(logits=lg.flip(1))),
-        (D.Normal(P["loc"], P["scale"]), D.Normal(P["loc"].flip(0), P["scale"].flip(0)),
-         td.Normal(P["loc"], P["scale"]), td.Normal(P["loc"].flip(0), P["scale"].flip(0))),
-        (D.Dirichlet(P["conc"]), D.Dirichlet(P["conc"].flip(1)),
-         td.Dirichlet(P["conc"]), td.Dirichlet(P["conc"].flip(1))),
+        (
+            D.Bernoulli(logits=lb),
+            D.Bernoulli(logits=lb.flip(0)),
+            td.Bernoulli(logits=lb),
+            td.Bernoulli(logits=lb.flip(0)),
+        ),
+        (
+            D.Categorical(logits=lg),
+            D.Categorical(logits=lg.flip(1)),
+            td.Categorical(logits=lg),
+            td.Categorical(logits=lg.flip(1)),
+        ),
+        (
+            D.Normal(P["loc"], P["scale"]),
+            D.Normal(P["loc"].flip(0), P["scale"].flip(0)),
+            td.Normal(P["loc"], P["scale"]),
+            td.Normal(P["loc"].flip(0), P["scale"].flip(0)),
+        ),
+        (
+            D.Dirichlet(P["conc"]),
+            D.Dirichlet(P["conc"].flip(1)),
+            td.Dirichlet(P["conc"]),
+            td.Dirichlet(P["conc"].flip(1)),
+        ),
     ]
     for p, q, tp, tq in pairs:
         torch.testing.assert_close(

@@ -24,7 +24,6 @@ KAT_20 = [
 ]
 
 
-
 def _words_np(be: Backend, x: object) -> np.ndarray:
     # the 32-bit pattern of each word, whatever lanes the adapter keeps it in
     return (be.to_numpy(x).astype(np.int64) & 0xFFFFFFFF).astype(np.uint64)

@@ -125,10 +125,15 @@ def test_fused_kernels_match_the_core(be: Backend) -> None:
     x = be.asarray(np.random.default_rng(3).normal(size=(4, 6)) * 10)
     adapter = rx.backends.get_adapter(be.xp)
     core = Adapter(be.xp)
-    assert_close(_softmax(be.xp, adapter, x, 1), be.to_numpy(_softmax(be.xp, core, x, 1)), be,
-                 rtol=1e-13)
-    assert_close(_logsumexp(be.xp, adapter, x, 0, False),
-                 be.to_numpy(_logsumexp(be.xp, core, x, 0, False)), be, rtol=1e-13)
+    assert_close(
+        _softmax(be.xp, adapter, x, 1), be.to_numpy(_softmax(be.xp, core, x, 1)), be, rtol=1e-13
+    )
+    assert_close(
+        _logsumexp(be.xp, adapter, x, 0, False),
+        be.to_numpy(_logsumexp(be.xp, core, x, 0, False)),
+        be,
+        rtol=1e-13,
+    )
     edges = be.asarray(np.array([-50.0, -1.0, 0.0, 1e-3, 19.0, 21.0, 39.0, 41.0, 1e4]))
     for beta in (0.5, 1.0, 3.0):
         fused = adapter.softplus(edges, beta)
@@ -155,9 +160,18 @@ def test_dtype_and_device_preserved(be: Backend, dtype: str) -> None:
 
     x = be.asarray(X, dtype=dtype)
     outs = [
-        rx.softmax(x), rx.log_softmax(x), rx.logsumexp(x), rx.soft_argmax(x), rx.soft_max(x),
-        rx.softplus(x), rx.one_hot_argmax(x), rx.huber(x, x), rx.smooth_l1(x, x),
-        rx.st_argmax(x), rx.st_argmax(x, one_hot=True), rx.stop_gradient(x),
+        rx.softmax(x),
+        rx.log_softmax(x),
+        rx.logsumexp(x),
+        rx.soft_argmax(x),
+        rx.soft_max(x),
+        rx.softplus(x),
+        rx.one_hot_argmax(x),
+        rx.huber(x, x),
+        rx.smooth_l1(x, x),
+        rx.st_argmax(x),
+        rx.st_argmax(x, one_hot=True),
+        rx.stop_gradient(x),
         rx.straight_through(x, x),
     ]
     for out in outs:
@@ -217,8 +231,16 @@ def _fd_grad(fn: Any, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
 @pytest.mark.parametrize(
     "name",
-    ["softmax", "log_softmax", "logsumexp", "soft_argmax", "soft_max", "softplus", "huber",
-     "smooth_l1"],
+    [
+        "softmax",
+        "log_softmax",
+        "logsumexp",
+        "soft_argmax",
+        "soft_max",
+        "softplus",
+        "huber",
+        "smooth_l1",
+    ],
 )
 def test_gradients_match_finite_differences(be: Backend, name: str) -> None:
     if not be.differentiable:
@@ -229,8 +251,9 @@ def test_gradients_match_finite_differences(be: Backend, name: str) -> None:
     w = rs.normal(size=(3, 4))  # a random linear read-out tests the whole Jacobian
     red = 3 if name in ("logsumexp", "soft_argmax", "soft_max") else 4
     w = w[:, :red] if red == 3 else w
-    kwargs: dict[str, Any] = {} if name in ("softplus", "huber", "smooth_l1") else {
-        "temperature": 0.7, "axis": 0}
+    kwargs: dict[str, Any] = (
+        {} if name in ("softplus", "huber", "smooth_l1") else {"temperature": 0.7, "axis": 0}
+    )
     if name in ("logsumexp", "soft_argmax", "soft_max"):
         w = rs.normal(size=(4,))
 

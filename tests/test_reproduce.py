@@ -28,15 +28,18 @@ from relaxarray.testing import requires_backend
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks" / "reproduce"))
 
-DATA = Path(os.environ.get("RELAXARRAY_REPRO_DATA",
-                           ROOT.parent / "shared" / "data" / "binarized_mnist.npz"))
+DATA = Path(
+    os.environ.get("RELAXARRAY_REPRO_DATA", ROOT.parent / "shared" / "data" / "binarized_mnist.npz")
+)
 
 
 @pytest.fixture(scope="module")
 def mnist() -> dict[str, np.ndarray]:
     if not DATA.exists():
-        pytest.skip(f"binarised MNIST not found at {DATA} (the statically binarised MNIST "
-                    "of Larochelle & Murray 2011; set RELAXARRAY_REPRO_DATA to its .npz)")
+        pytest.skip(
+            f"binarised MNIST not found at {DATA} (the statically binarised MNIST "
+            "of Larochelle & Murray 2011; set RELAXARRAY_REPRO_DATA to its .npz)"
+        )
     import binary_vae
 
     return binary_vae.load_data(DATA)
@@ -47,7 +50,7 @@ def test_reinmax_polynomial_programming_quick() -> None:
     import reinmax_poly
 
     final = {m: reinmax_poly.run(m, 2.0, seeds=3)["final_mean"] for m in reinmax_poly.METHODS}
-    assert final["reinmax"] <= 0.45 ** 2 + 0.003, final
+    assert final["reinmax"] <= 0.45**2 + 0.003, final
     assert final["reinmax"] <= final["st"] - 0.02, final
     assert final["reinmax"] <= final["st_gs"] - 0.02, final
 
@@ -65,11 +68,13 @@ def test_binary_vae_jax_and_torch_agree(mnist: dict[str, np.ndarray]) -> None:
     train = mnist["train"]
     params, cv = bv.init_params(train, 0)
     cv["w2"] = (0.1 * np.random.default_rng(3).standard_normal(cv["w2"].shape)).astype(
-        np.float32)  # a non-zero RELAX network
+        np.float32
+    )  # a non-zero RELAX network
     x, mean_x = train[:16], train.mean(0).astype(np.float32)
     for name in bv.ESTIMATORS:
-        noise = np.random.default_rng(1).uniform(
-            1e-6, 1, bv.noise_shape(name, 16)).astype(np.float32)
+        noise = (
+            np.random.default_rng(1).uniform(1e-6, 1, bv.noise_shape(name, 16)).astype(np.float32)
+        )
         vj, gj = bv.loss_and_grads("jax", name, params, cv, x, mean_x, noise)
         vt, gt = bv.loss_and_grads("torch", name, params, cv, x, mean_x, noise)
         assert vj == pytest.approx(vt, rel=1e-5), name
@@ -81,12 +86,14 @@ def test_binary_vae_jax_and_torch_agree(mnist: dict[str, np.ndarray]) -> None:
 
 @requires_backend("jax")
 @pytest.mark.parametrize("estimator", ["rloo", "arm", "disarm", "rebar", "relax"])
-def test_binary_vae_quick_training_raises_elbo(mnist: dict[str, np.ndarray],
-                                               estimator: str) -> None:
+def test_binary_vae_quick_training_raises_elbo(
+    mnist: dict[str, np.ndarray], estimator: str
+) -> None:
     import binary_vae as bv
 
-    res: dict[str, Any] = bv.train(estimator, mnist, 2000, eval_every=2000, eval_train=2000,
-                                   eval_valid=500, log=lambda s: None)
+    res: dict[str, Any] = bv.train(
+        estimator, mnist, 2000, eval_every=2000, eval_train=2000, eval_valid=500, log=lambda s: None
+    )
     first, last = res["curve"][0], res["curve"][-1]
     assert last["step"] == 2000
     assert np.isfinite(last["train_elbo"])
@@ -104,7 +111,9 @@ def test_binary_vae_gradient_variance_order_at_init(mnist: dict[str, np.ndarray]
     """
     import binary_vae as bv
 
-    var = {e: bv.gradient_variance(e, mnist["train"], reps=2000)
-           for e in ("reinforce", "rloo", "arm", "disarm")}
+    var = {
+        e: bv.gradient_variance(e, mnist["train"], reps=2000)
+        for e in ("reinforce", "rloo", "arm", "disarm")
+    }
     assert var["disarm"] < var["rloo"] < var["arm"], var
     assert var["arm"] < var["reinforce"] / 100, var

@@ -27,24 +27,40 @@ from relaxarray.testing import requires_backend
 SAMPLERS = sorted(
     name for name in CASES if "rng" in inspect.signature(getattr(rx, name)).parameters
 )
-ESTIMATORS = ["reinforce", "reinforce_grad", "arm", "arm_grad", "disarm", "disarm_grad",
-              "vimco", "vimco_grad", "rebar"]
-ST = ["st_gumbel_softmax", "gapped_st", "decoupled_st", "reinmax", "gumbel_rao",
-      "st_categorical"]
+ESTIMATORS = [
+    "reinforce",
+    "reinforce_grad",
+    "arm",
+    "arm_grad",
+    "disarm",
+    "disarm_grad",
+    "vimco",
+    "vimco_grad",
+    "rebar",
+]
+ST = ["st_gumbel_softmax", "gapped_st", "decoupled_st", "reinmax", "gumbel_rao", "st_categorical"]
 
 
 def _distributions(xp: Any, dtype: Any) -> list[tuple[str, Any, Callable[..., Any]]]:
     lg = xp.asarray([0.3, -1.2, 2.0], dtype=dtype)
     pos = xp.asarray([0.5, 1.5, 2.0], dtype=dtype)
     ds: list[Any] = [
-        D.Bernoulli(logits=lg), D.Categorical(logits=lg), D.OneHotCategorical(logits=lg),
+        D.Bernoulli(logits=lg),
+        D.Categorical(logits=lg),
+        D.OneHotCategorical(logits=lg),
         D.RelaxedBernoulli(temperature=0.5, logits=lg),
         D.RelaxedOneHotCategorical(temperature=0.5, logits=lg),
         D.ExpRelaxedOneHotCategorical(temperature=0.5, logits=lg),
-        D.StraightThroughBernoulli(logits=lg), D.StraightThroughCategorical(logits=lg),
-        D.HardConcrete(lg), D.GaussianGate(lg), D.Kumaraswamy(pos, pos),
-        D.HardKumaraswamy(pos, pos), D.Normal(lg, 1.0), D.LogisticNormal(lg, pos),
-        D.Dirichlet(pos), D.GumbelTopK(lg, 2),
+        D.StraightThroughBernoulli(logits=lg),
+        D.StraightThroughCategorical(logits=lg),
+        D.HardConcrete(lg),
+        D.GaussianGate(lg),
+        D.Kumaraswamy(pos, pos),
+        D.HardKumaraswamy(pos, pos),
+        D.Normal(lg, 1.0),
+        D.LogisticNormal(lg, pos),
+        D.Dirichlet(pos),
+        D.GumbelTopK(lg, 2),
     ]
     out = []
     for d in ds:
@@ -156,7 +172,10 @@ def test_numpy_rng_none_is_fresh_os_entropy() -> None:
 def test_jax_rng_none_asks_for_a_key() -> None:
     jnp = pytest.importorskip("jax.numpy")
     lg = jnp.asarray([0.3, -1.2, 2.0])
-    for fn in (lambda: rx.gumbel_softmax(lg), lambda: est.reinforce(f_bern, lg),
-               lambda: D.Bernoulli(logits=lg).sample()):
+    for fn in (
+        lambda: rx.gumbel_softmax(lg),
+        lambda: est.reinforce(f_bern, lg),
+        lambda: D.Bernoulli(logits=lg).sample(),
+    ):
         with pytest.raises(TypeError, match=r"explicit PRNG key: pass rng=jax.random.key"):
             fn()

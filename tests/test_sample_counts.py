@@ -16,8 +16,15 @@ import relaxarray as rx
 from relaxarray import estimators as est
 
 LOGITS = np.array([[0.3, -1.2, 2.0], [1.0, 0.0, -0.5]])
-ST = ["st_bernoulli", "st_categorical", "st_gumbel_softmax", "gapped_st", "reinmax",
-      "decoupled_st", "gumbel_rao"]
+ST = [
+    "st_bernoulli",
+    "st_categorical",
+    "st_gumbel_softmax",
+    "gapped_st",
+    "reinmax",
+    "decoupled_st",
+    "gumbel_rao",
+]
 
 
 def _call(name: str, **kw: object) -> np.ndarray:
@@ -49,17 +56,36 @@ def test_the_warning_points_at_the_callers_line() -> None:
 def test_the_spellings_follow_the_rule() -> None:
     # every public function that returns draws takes sample_shape; every estimator that
     # averages evaluations of f takes num_samples; no third spelling anywhere
-    draws = ["gumbel_softmax", "gumbel_max", "relaxed_bernoulli", "straight_through_bernoulli",
-             "normal_rsample", "inverse_cdf_sample"]
+    draws = [
+        "gumbel_softmax",
+        "gumbel_max",
+        "relaxed_bernoulli",
+        "straight_through_bernoulli",
+        "normal_rsample",
+        "inverse_cdf_sample",
+    ]
     for name in draws:
         assert "sample_shape" in inspect.signature(getattr(rx, name)).parameters, name
     for name in ST:
         params = inspect.signature(getattr(est, name)).parameters
         assert params["sample_shape"].default == (), name
         assert params["num_samples"].default is None, name  # the deprecated alias
-    averaging = ["reinforce", "reinforce_grad", "arm", "arm_grad", "disarm", "disarm_grad",
-                 "vimco", "vimco_grad", "rebar", "relax", "score_function", "compare",
-                 "perturbed", "imle"]
+    averaging = [
+        "reinforce",
+        "reinforce_grad",
+        "arm",
+        "arm_grad",
+        "disarm",
+        "disarm_grad",
+        "vimco",
+        "vimco_grad",
+        "rebar",
+        "relax",
+        "score_function",
+        "compare",
+        "perturbed",
+        "imle",
+    ]
     for name in averaging:
         params = inspect.signature(getattr(est, name)).parameters
         assert "num_samples" in params and "sample_shape" not in params, name

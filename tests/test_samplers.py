@@ -42,11 +42,14 @@ def test_bernoulli_frequencies(be, hard_fn):
     logits_np = np.array([[-2.1972, 0.0], [1.3863, 3.0]])  # p ~ 0.1, 0.5, 0.8, 0.95
     logits = be.asarray(logits_np)
     if hard_fn == "relaxed_hard":
+
         def fn(lg, rng):
             return rx.relaxed_bernoulli(lg, temperature=0.3, hard=True, sample_shape=N, rng=rng)
     else:
+
         def fn(lg, rng):
             return rx.straight_through_bernoulli(lg, sample_shape=N, rng=rng)
+
     b = be.to_numpy(be.run(fn, logits, rng=be.rng(2)))
     assert set(np.unique(b)) <= {0.0, 1.0}
     p = sp.expit(logits_np).ravel()
@@ -80,21 +83,25 @@ def test_same_noise_same_sample(be, dtype, rtol):
     lg, un = be.asarray(logits, dtype), be.asarray(u, dtype)
     y = be.run(lambda a, b: rx.gumbel_softmax(a, temperature=0.7, noise=b), lg, un)
     assert y.dtype == be.dtype(dtype)
-    ref = _ref_gumbel_softmax(logits.astype(dtype).astype(np.float64),
-                              u.astype(dtype).astype(np.float64), 0.7)
+    ref = _ref_gumbel_softmax(
+        logits.astype(dtype).astype(np.float64), u.astype(dtype).astype(np.float64), 0.7
+    )
     np.testing.assert_allclose(be.to_numpy(y), ref, rtol=rtol, atol=rtol * 1e-2)
     yb = be.run(lambda a, b: rx.relaxed_bernoulli(a, temperature=0.7, noise=b), lg, un)
-    refb = _ref_relaxed_bernoulli(logits.astype(dtype).astype(np.float64),
-                                  u.astype(dtype).astype(np.float64), 0.7)
+    refb = _ref_relaxed_bernoulli(
+        logits.astype(dtype).astype(np.float64), u.astype(dtype).astype(np.float64), 0.7
+    )
     np.testing.assert_allclose(be.to_numpy(yb), refb, rtol=rtol * 10, atol=rtol * 1e-2)
     hard = be.to_numpy(rx.gumbel_softmax(lg, hard=True, noise=un))
     np.testing.assert_array_equal(hard, be.to_numpy(rx.gumbel_max(lg, noise=un)))
     np.testing.assert_array_equal(hard, np.eye(5)[ref.argmax(-1)])
     z = be.asarray(rng.normal(size=(3, 4)), dtype)
-    yn = rx.normal_rsample(be.asarray(logits[:, 0], dtype), be.asarray(np.ones(4) * 2, dtype),
-                           noise=z)
-    np.testing.assert_allclose(be.to_numpy(yn), logits[:, 0] + 2 * be.to_numpy(z),
-                               rtol=rtol, atol=rtol)
+    yn = rx.normal_rsample(
+        be.asarray(logits[:, 0], dtype), be.asarray(np.ones(4) * 2, dtype), noise=z
+    )
+    np.testing.assert_allclose(
+        be.to_numpy(yn), logits[:, 0] + 2 * be.to_numpy(z), rtol=rtol, atol=rtol
+    )
 
 
 def _fd(f, x, eps=1e-6):
@@ -121,8 +128,7 @@ def test_gradients_match_finite_differences(be):
     gb = be.grad(lambda a: rx.relaxed_bernoulli(a, temperature=0.6, noise=un) * wn, lg)
     refb = _fd(lambda a: float((_ref_relaxed_bernoulli(a, u, 0.6) * w).sum()), logits)
     np.testing.assert_allclose(be.to_numpy(gb), refb, rtol=1e-6, atol=1e-8)
-    gbh = be.grad(lambda a: rx.relaxed_bernoulli(a, temperature=0.6, hard=True, noise=un) * wn,
-                  lg)
+    gbh = be.grad(lambda a: rx.relaxed_bernoulli(a, temperature=0.6, hard=True, noise=un) * wn, lg)
     np.testing.assert_allclose(be.to_numpy(gbh), be.to_numpy(gb), rtol=1e-12, atol=1e-14)
     # Bernoulli-STE: identity pseudo-gradient through p = sigmoid(logits)
     gs = be.grad(lambda a: rx.straight_through_bernoulli(a, noise=un) * wn, lg)
@@ -180,8 +186,9 @@ def test_reparam_gradients(be):
     g = be.grad(lambda s: rx.inverse_cdf_sample(rx.gumbel_icdf, 0.0, s, noise=u), scale)
     np.testing.assert_allclose(be.to_numpy(g), -np.log(-np.log([0.2, 0.7])), rtol=1e-12)
     g = be.grad(lambda r: rx.inverse_cdf_sample(rx.exponential_icdf, r, noise=u), scale)
-    np.testing.assert_allclose(be.to_numpy(g), np.log1p(-np.array([0.2, 0.7])) / [0.25, 4.0],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        be.to_numpy(g), np.log1p(-np.array([0.2, 0.7])) / [0.25, 4.0], rtol=1e-12
+    )
     z = be.asarray(np.array([0.3, -1.0]))
     g = be.grad(lambda s: rx.normal_rsample(be.asarray(np.zeros(2)), s, noise=z), scale)
     np.testing.assert_allclose(be.to_numpy(g), [0.3, -1.0], rtol=1e-12)

@@ -44,5 +44,8 @@ def test_jax_sharded_meshes_and_shard_map() -> None:
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     seconds = summary.pop("seconds")
     assert summary == {
-        "calls": 29, "meshes": ["auto", "explicit"], "eager": 4, "shard_map": ["jax", "portable"]
+        "calls": 29,
+        "meshes": ["auto", "explicit"],
+        "eager": 4,
+        "shard_map": ["jax", "portable"],
     }, seconds

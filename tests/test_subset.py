@@ -211,8 +211,11 @@ def test_low_temperature_soft_tends_to_hard(be):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(
     ("logits", "k", "t"),
-    [([20.0, 0.0, -1.0, -2.0], 2, 0.05), ([60.0, 0.0, -1.0, -2.0, 1.0], 3, 1e-3),
-     ([1e4, 0.0, -1e4, 5.0], 2, 1e-2)],
+    [
+        ([20.0, 0.0, -1.0, -2.0], 2, 0.05),
+        ([60.0, 0.0, -1.0, -2.0, 1.0], 3, 1e-3),
+        ([1e4, 0.0, -1e4, 5.0], 2, 1e-2),
+    ],
 )
 def test_low_temperature_tends_to_hard_for_any_gap(be, dtype, logits, k, t):
     """The exact log-space complement: no floor of 1 - p at eps capping the penalty of a
@@ -224,8 +227,7 @@ def test_low_temperature_tends_to_hard_for_any_gap(be, dtype, logits, k, t):
     np.testing.assert_allclose(out, ref_top_k_mask(lg, k), atol=1e-5)
     if be.differentiable:
         w = be.asarray(np.arange(lg.size) - 1.5, dtype)
-        grad = be.to_numpy(be.grad(
-            lambda v: rx.gumbel_top_k(v, k, temperature=t, noise=g) * w, x))
+        grad = be.to_numpy(be.grad(lambda v: rx.gumbel_top_k(v, k, temperature=t, noise=g) * w, x))
         assert np.all(np.isfinite(grad))
 
 

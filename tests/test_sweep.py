@@ -48,11 +48,19 @@ from relaxarray.backends._catalog import targets as backend_targets
 from relaxarray.testing import backend_enabled
 
 settings.register_profile(
-    "sweep-ci", max_examples=4, derandomize=True, deadline=None, database=None,
+    "sweep-ci",
+    max_examples=4,
+    derandomize=True,
+    deadline=None,
+    database=None,
     suppress_health_check=list(HealthCheck),
 )
 settings.register_profile(
-    "sweep-long", max_examples=200, derandomize=False, deadline=None, database=None,
+    "sweep-long",
+    max_examples=200,
+    derandomize=False,
+    deadline=None,
+    database=None,
     suppress_health_check=list(HealthCheck),
 )
 PROFILE = "sweep-long" if os.environ.get("RELAXARRAY_SWEEP_PROFILE") == "long" else "sweep-ci"
@@ -101,13 +109,29 @@ NOT_SWEPT = {
 # -- recipes keyed by parameter name -----------------------------------------------------------
 #: positional array parameters -> role of the array
 ARRAY_ROLE = {
-    "logits": "logits", "x": "logits", "log_alpha": "logits", "mu": "logits",
-    "loc": "logits", "log_probs": "logits", "log_rate": "logits", "mean": "logits",
-    "init": "logits", "a": "logits", "theta": "logits",
-    "y": "other", "soft": "other", "value": "other",
-    "hard": "onehot", "u": "uniform",
-    "scale": "positive", "rate": "positive", "variance": "positive", "alpha": "positive",
-    "concentration": "positive", "b": "positive", "correlation": "correlation",
+    "logits": "logits",
+    "x": "logits",
+    "log_alpha": "logits",
+    "mu": "logits",
+    "loc": "logits",
+    "log_probs": "logits",
+    "log_rate": "logits",
+    "mean": "logits",
+    "init": "logits",
+    "a": "logits",
+    "theta": "logits",
+    "y": "other",
+    "soft": "other",
+    "value": "other",
+    "hard": "onehot",
+    "u": "uniform",
+    "scale": "positive",
+    "rate": "positive",
+    "variance": "positive",
+    "alpha": "positive",
+    "concentration": "positive",
+    "b": "positive",
+    "correlation": "correlation",
     "values": "values",
 }
 #: per-callable overrides of an array role
@@ -117,18 +141,38 @@ ROLE_OVERRIDE = {
 }
 #: positive scalar options swept over 1e-3..1e3
 TEMPERATURE_LIKE = {
-    "temperature", "forward_temperature", "backward_temperature", "sigma", "beta", "delta",
+    "temperature",
+    "forward_temperature",
+    "backward_temperature",
+    "sigma",
+    "beta",
+    "delta",
 }
 #: real scalar options (any finite value; NaN, inf and strings are bad): REBAR's eta is a
 #: control-variate scale that REBAR itself optimises, 0 and negative values included
 REAL_SCALAR = {"eta"}
 #: options left at their default (a value is fine whatever the input)
 DEFAULTED = {
-    "axis", "hard", "keepdims", "stretch", "one_hot", "pseudo", "gap", "baseline",
-    "distribution", "lam", "num_terms", "noise", "probs", "decay", "validate_args",
-    "parameter_gradient", "estimators",
+    "axis",
+    "hard",
+    "keepdims",
+    "stretch",
+    "one_hot",
+    "pseudo",
+    "gap",
+    "baseline",
+    "distribution",
+    "lam",
+    "num_terms",
+    "noise",
+    "probs",
+    "decay",
+    "validate_args",
+    "parameter_gradient",
+    "estimators",
     # deprecated spellings of forward_temperature/backward_temperature (estimators.decoupled_st)
-    "temperature_forward", "temperature_backward",
+    "temperature_forward",
+    "temperature_backward",
 }
 #: other options: a fixed valid value
 FIXED: dict[str, Callable[[Any], Any]] = {
@@ -194,11 +238,15 @@ NOISE_NOT_ARRAY = {"estimators.gumbel_rao"}
 VARARGS: dict[str, tuple[str, ...]] = {"rx.inverse_cdf_sample": ("params[0]", "params[1]")}
 # the distribution classes take ``*args`` only to refuse positional parameters (keywords
 # only, with a message): nothing is passed there; the bad input "positional" checks it
-VARARGS.update({
-    n: () for n, obj in CALLABLES.items()
-    if n.startswith("distributions.") and inspect.isclass(obj)
-    and any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(obj).parameters.values())
-})
+VARARGS.update(
+    {
+        n: ()
+        for n, obj in CALLABLES.items()
+        if n.startswith("distributions.")
+        and inspect.isclass(obj)
+        and any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(obj).parameters.values())
+    }
+)
 VARARG_ROLE = {"params[0]": "logits", "params[1]": "positive"}
 
 
@@ -216,8 +264,12 @@ def unknown_params(name: str) -> list[str]:
                 out.append("*" + p.name)
             continue
         known = (
-            p.name in ARRAY_ROLE or p.name in TEMPERATURE_LIKE or p.name in DEFAULTED
-            or p.name in FIXED or p.name in REAL_SCALAR or (name, p.name) in CALL_FIXED
+            p.name in ARRAY_ROLE
+            or p.name in TEMPERATURE_LIKE
+            or p.name in DEFAULTED
+            or p.name in FIXED
+            or p.name in REAL_SCALAR
+            or (name, p.name) in CALL_FIXED
         )
         if not known:
             out.append(p.name)
@@ -242,8 +294,7 @@ def role(name: str, pname: str) -> str:
 
 def deprecated_alias(name: str, pname: str) -> bool:
     """``num_samples`` beside ``sample_shape`` is the deprecated spelling (left unset)."""
-    return pname == "num_samples" and any(
-        p.name == "sample_shape" for p in params_of(name))
+    return pname == "num_samples" and any(p.name == "sample_shape" for p in params_of(name))
 
 
 SWEPT = sorted(n for n in CALLABLES if n not in NOT_SWEPT)
@@ -346,8 +397,9 @@ class Call:
         self.objective = lambda b: (b - 0.45) ** 2
         self.control = lambda z: 0.2 * (xp.exp(-xp.abs(z)) - 0.45) ** 2
         self.rng = self.make_rng()
-        self.fmax = float(np.finfo(np.float32 if cfg.dtype == "bfloat16"
-                                   else np.dtype(cfg.dtype)).max)
+        self.fmax = float(
+            np.finfo(np.float32 if cfg.dtype == "bfloat16" else np.dtype(cfg.dtype)).max
+        )
         limit = SCALE_LIMIT.get(name)
         self.scale = min(cfg.scale, limit(self.fmax)) if limit else cfg.scale
 
@@ -371,8 +423,11 @@ class Call:
         elif r == "onehot":
             a = np.eye(self.K)[g.integers(0, self.K, size=self.batch)]
         elif r == "uniform":
-            tiny = float(np.finfo(np.dtype(self.cfg.dtype) if self.cfg.dtype != "bfloat16"
-                                  else np.float32).smallest_normal)
+            tiny = float(
+                np.finfo(
+                    np.dtype(self.cfg.dtype) if self.cfg.dtype != "bfloat16" else np.float32
+                ).smallest_normal
+            )
             a = g.uniform(0.0, 1.0, size=shape)
             if a.size:
                 a.flat[0] = 1e-3 if self.cfg.dtype in ("float16", "bfloat16") else tiny * 4
@@ -556,8 +611,16 @@ def grad_target(name: str, args: list[Any], kwargs: dict[str, Any]) -> tuple[int
 OUTCOMES: dict[str, Counter[str]] = defaultdict(Counter)
 PROBLEMS: dict[str, list[str]] = {}
 
-COLUMNS = ["cases", "nan_value", "nan_grad", "dtype_change", "device_change", "unclear_error",
-           "bad_accepted", "valid_raised"]
+COLUMNS = [
+    "cases",
+    "nan_value",
+    "nan_grad",
+    "dtype_change",
+    "device_change",
+    "unclear_error",
+    "bad_accepted",
+    "valid_raised",
+]
 
 
 def record(be: Backend, kind: str) -> None:
@@ -571,8 +634,12 @@ def _write_table() -> Any:
     path = os.environ.get("RELAXARRAY_SWEEP_TABLE")
     if path:
         with open(path, "w") as fh:
-            json.dump({"counts": {k: dict(v) for k, v in OUTCOMES.items()}, "problems": PROBLEMS},
-                      fh, indent=1, sort_keys=True)
+            json.dump(
+                {"counts": {k: dict(v) for k, v in OUTCOMES.items()}, "problems": PROBLEMS},
+                fh,
+                indent=1,
+                sort_keys=True,
+            )
 
 
 # -- known, documented limits (xfail, strict=False) -------------------------------------------
@@ -740,8 +807,9 @@ BASE_CFG = Config("float64", (3,), 5, 1.0, 0.7, 0)
 class Bad:
     """One kind of bad input: how to break a valid call, what the error must name."""
 
-    def __init__(self, kind: str, names: tuple[str, ...], mutate: Callable[..., Any],
-                 nan_ok: bool = False) -> None:
+    def __init__(
+        self, kind: str, names: tuple[str, ...], mutate: Callable[..., Any], nan_ok: bool = False
+    ) -> None:
         self.kind, self.names, self.mutate, self.nan_ok = kind, names, mutate, nan_ok
 
 
@@ -753,6 +821,7 @@ def _set(where: int | str, value: Any, categorical: bool = False) -> Callable[..
             args[where] = value(c) if callable(value) else value
         else:
             kwargs[where] = value(c) if callable(value) else value
+
     return m
 
 
@@ -803,11 +872,14 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
             for v in (1, "yes", None, 1.0):
                 out.append(Bad(f"{t}={v!r}", (t,), _set(t, v)))
     if "probs" in ps and is_dist:
+
         def probs(v: float) -> Callable[..., Any]:
             def m(c: Call, args: list[Any], kwargs: dict[str, Any]) -> None:
                 kwargs.pop("logits", None)
                 kwargs["probs"] = c.be.asarray(np.full((*c.batch, c.K), v))
+
             return m
+
         out.append(Bad("probs=1.5", ("probs",), probs(1.5)))
         out.append(Bad("probs=-0.1", ("probs",), probs(-0.1)))
     if arrays:
@@ -818,38 +890,68 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
             a = c.np_array(r).copy()
             a.flat[1] = np.nan
             return c.be.asarray(a)
+
         if r in ("logits", "other", "positive", "uniform"):
             out.append(Bad(f"nan in {pname}", (pname,), _set(where, with_nan), nan_ok=True))
         out.append(Bad(f"int {pname}", (pname,), _set(where, lambda c: c.arr(r, "int64"))))
-        out.append(Bad(f"bool {pname}", (pname,),
-                       _set(where, lambda c: c.be.asarray(c.np_array(r) > 0, None))))
+        out.append(
+            Bad(
+                f"bool {pname}",
+                (pname,),
+                _set(where, lambda c: c.be.asarray(c.np_array(r) > 0, None)),
+            )
+        )
         # a list: the message names the argument or says "Python list" (detected before the
         # argument's name is known)
-        out.append(Bad(f"list {pname}", (pname, "Python list"),
-                       _set(where, lambda c: c.np_array(r).tolist())))
+        out.append(
+            Bad(
+                f"list {pname}",
+                (pname, "Python list"),
+                _set(where, lambda c: c.np_array(r).tolist()),
+            )
+        )
         mix_target = arrays[1] if len(arrays) > 1 else None
         if mix_target is not None and other_array_library(be) is not None:
             w2, p2 = mix_target
             r2 = role(name, p2)
-            out.append(Bad(f"mixed {p2}", (p2, "different libraries"),
-                           _set(w2, lambda c: other_library_array(c.be, c.np_array(r2)))))
+            out.append(
+                Bad(
+                    f"mixed {p2}",
+                    (p2, "different libraries"),
+                    _set(w2, lambda c: other_library_array(c.be, c.np_array(r2))),
+                )
+            )
         if "axis" in ps and r == "logits" and not is_dist:
-            out.append(Bad("K=0", (pname, "axis", "categor", "empty"),
-                           _set(where, lambda c: c.be.asarray(np.zeros((*c.batch, 0))),
-                                categorical=True)))
+            out.append(
+                Bad(
+                    "K=0",
+                    (pname, "axis", "categor", "empty"),
+                    _set(where, lambda c: c.be.asarray(np.zeros((*c.batch, 0))), categorical=True),
+                )
+            )
         if len(arrays) > 1 and arrays[1][1] in ("y", "soft", "scale", "variance", "rate"):
             w2, p2 = arrays[1]
             r2 = role(name, p2)
-            out.append(Bad(f"{p2} wrong shape", (p2, "broadcast"),
-                           _set(w2, lambda c: c.be.asarray(np.ones((c.K + 1,))))))
+            out.append(
+                Bad(
+                    f"{p2} wrong shape",
+                    (p2, "broadcast"),
+                    _set(w2, lambda c: c.be.asarray(np.ones((c.K + 1,)))),
+                )
+            )
     if VARARGS.get(name) == ():  # the keywords-only guard of a distribution class
+
         def positional(c: Call, args: list[Any], kwargs: dict[str, Any]) -> None:
             first = next(k for k in ("probs", "logits", "temperature") if k in kwargs)
             args.insert(0, kwargs.pop(first))
+
         out.append(Bad("positional parameter", ("keywords only",), positional))
     if "rng" in ps:
         kinds: list[tuple[str, Any]] = [
-            ("True", True), ("'0'", "0"), ("1.5", 1.5), ("object()", object()),
+            ("True", True),
+            ("'0'", "0"),
+            ("1.5", 1.5),
+            ("object()", object()),
             ("other library", None),
         ]
         if other_rng_library(be) is None:
@@ -858,11 +960,13 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
             val = (lambda c: other_library_rng(c.be)) if label == "other library" else v
             out.append(Bad(f"rng={label}", ("rng",), _set("rng", val)))
         if "noise" in ps and name not in ("estimators.perturbed", "estimators.imle"):
-            out.append(Bad("rng and noise", ("rng", "noise"),
-                           _set("noise", lambda c: noise_like(c, 0.5))))
+            out.append(
+                Bad("rng and noise", ("rng", "noise"), _set("noise", lambda c: noise_like(c, 0.5)))
+            )
             if be.base == "jax":  # elsewhere rng=None draws from the global generator
                 out.append(Bad("neither rng nor noise", ("rng", "noise"), _set("rng", None)))
             if name not in NOISE_NOT_ARRAY:
+
                 def bad_noise(v: float) -> Callable[..., Any]:
                     def m(c: Call, args: list[Any], kwargs: dict[str, Any]) -> None:
                         kwargs["rng"] = None
@@ -870,10 +974,13 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
                         n = c.be.to_numpy(noise_like(c, 0.5)).copy()
                         n.flat[0] = v
                         kwargs["noise"] = c.be.asarray(n)
+
                     return m
+
                 kind = NOISE_KIND.get(name, "uniform")
-                vals = (1.5, -0.5, 0.0, 1.0, math.nan) if kind == "uniform" else (math.nan,
-                                                                                    math.inf)
+                vals = (
+                    (1.5, -0.5, 0.0, 1.0, math.nan) if kind == "uniform" else (math.nan, math.inf)
+                )
                 for v in vals:
                     out.append(Bad(f"noise={v}", ("noise",), bad_noise(v)))
 
@@ -881,6 +988,7 @@ def bad_cases(name: str, be: Backend) -> list[Bad]:
                     kwargs["rng"] = None
                     kwargs.pop("sample_shape", None)
                     kwargs["noise"] = c.be.asarray(np.full((7, 1, 2), 0.5))
+
                 out.append(Bad("noise wrong shape", ("noise",), wrong_shape))
     if "axis" in ps:
         out.append(Bad("axis=5", ("axis",), _set("axis", 5, categorical=True)))
@@ -966,4 +1074,3 @@ def test_bad_input(name: str, variant: Any) -> None:
     be = make_backend(variant)
     problems = [p for b in bad_cases(name, be) if (p := check_bad(name, be, b))]
     finish(be, name, problems, "bad")
-

@@ -27,8 +27,9 @@ def test_perturbed_max_float32_accumulates_precisely(be):
     p = est.perturbed(num_samples=n, sigma=1e-2, noise="normal")
     x = theta + 1e-2 * z.astype(np.float64)
     ref = np.mean(np.max(x, axis=-1), axis=0)  # float64, same noise
-    out = be.run(lambda t, zz: p.max(t, noise=zz), be.asarray(theta, "float32"),
-                 be.asarray(z, "float32"))
+    out = be.run(
+        lambda t, zz: p.max(t, noise=zz), be.asarray(theta, "float32"), be.asarray(z, "float32")
+    )
     assert out.dtype == be.dtype("float32")
     np.testing.assert_allclose(be.to_numpy(out), ref, atol=1e-6)
 
@@ -105,8 +106,9 @@ def test_numpy_special_keeps_float16(fn):
     x = np.array([0.5, 1.5, 3.0], np.float16)
     out = getattr(get_adapter(_np_xp()), fn)(x)
     assert out.dtype == np.float16
-    np.testing.assert_allclose(out, getattr(sp, {"lgamma": "gammaln"}.get(fn, fn))(
-        x.astype(np.float64)), rtol=2e-3)
+    np.testing.assert_allclose(
+        out, getattr(sp, {"lgamma": "gammaln"}.get(fn, fn))(x.astype(np.float64)), rtol=2e-3
+    )
 
 
 def _np_xp():
@@ -131,8 +133,7 @@ def test_softmax_tiny_temperature_float16_does_not_overflow(be):
     x = np.array([[1e4, 0.0, -1e4]])
     out = be.to_numpy(be.run(lambda v: rx.softmax(v, temperature=1e-3), be.asarray(x, "float16")))
     np.testing.assert_array_equal(out, [[1.0, 0.0, 0.0]])
-    lse = be.to_numpy(be.run(lambda v: rx.logsumexp(v, temperature=1e-3),
-                             be.asarray(x, "float16")))
+    lse = be.to_numpy(be.run(lambda v: rx.logsumexp(v, temperature=1e-3), be.asarray(x, "float16")))
     np.testing.assert_allclose(lse, [1e4], rtol=1e-3)
 
 
@@ -210,21 +211,30 @@ def test_huber_y_shape_named(be):
 # -- found by the sweep once it ran by default ---------------------------------------------------
 EMPTY_K = [
     ("gumbel_softmax", lambda x, be: rx.gumbel_softmax(x, rng=be.rng(0)), "logits"),
-    ("gumbel_softmax hard", lambda x, be: rx.gumbel_softmax(x, hard=True, rng=be.rng(0)),
-     "logits"),
+    ("gumbel_softmax hard", lambda x, be: rx.gumbel_softmax(x, hard=True, rng=be.rng(0)), "logits"),
     ("gumbel_max", lambda x, be: rx.gumbel_max(x, rng=be.rng(0)), "logits"),
     ("decoupled", lambda x, be: rx.decoupled_st_gumbel_softmax(x, rng=be.rng(0)), "logits"),
     ("est.decoupled_st", lambda x, be: est.decoupled_st(x, rng=be.rng(0)), "logits"),
-    ("generalized", lambda x, be: rx.generalized_gumbel_softmax(
-        x, be.asarray(np.zeros(0)), rng=be.rng(0)), "log_probs"),
+    (
+        "generalized",
+        lambda x, be: rx.generalized_gumbel_softmax(x, be.asarray(np.zeros(0)), rng=be.rng(0)),
+        "log_probs",
+    ),
     ("one_hot_argmax", lambda x, be: rx.one_hot_argmax(x), "x"),
     # the categorical estimators: torch raised IndexError "argmax(): Expected reduction dim"
     ("est.st_gumbel_softmax", lambda x, be: est.st_gumbel_softmax(x, rng=be.rng(0)), "logits"),
-    ("est.reinforce", lambda x, be: est.reinforce(
-        lambda b: b.sum(-1), x, distribution="categorical", num_samples=2, rng=be.rng(0)),
-     "logits"),
-    ("est.rebar", lambda x, be: est.rebar(
-        lambda b: b.sum(-1), x, distribution="categorical", rng=be.rng(0)), "logits"),
+    (
+        "est.reinforce",
+        lambda x, be: est.reinforce(
+            lambda b: b.sum(-1), x, distribution="categorical", num_samples=2, rng=be.rng(0)
+        ),
+        "logits",
+    ),
+    (
+        "est.rebar",
+        lambda x, be: est.rebar(lambda b: b.sum(-1), x, distribution="categorical", rng=be.rng(0)),
+        "logits",
+    ),
 ]
 
 

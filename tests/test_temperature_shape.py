@@ -14,8 +14,8 @@ LOGITS = np.array([[0.0, 1.0, -1.0], [2.0, 0.0, 0.5], [-0.5, 0.3, 0.0], [1.0, 1.
 
 
 @pytest.mark.parametrize(
-    "cls", [D.RelaxedOneHotCategorical, D.ExpRelaxedOneHotCategorical,
-            D.StraightThroughCategorical])
+    "cls", [D.RelaxedOneHotCategorical, D.ExpRelaxedOneHotCategorical, D.StraightThroughCategorical]
+)
 def test_categorical_per_row_temperature(be, cls):
     n = LOGITS.shape[0]
     x = be.asarray(LOGITS)

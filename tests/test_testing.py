@@ -228,7 +228,7 @@ FRAMEWORKS = ("torch", "jax", "cupy", "array_api_strict")
 # `xp` or `array_target` fixture, or a requires_backend mark) or that probes a framework
 # in its body (`import torch`, `importorskip("jax")`, `find_spec("torch")`) without
 # routing it through requires_backend / import_backend / backend_enabled / `be.base`.
-GUARD = '''
+GUARD = """
 import ast, inspect, json, os, sys, textwrap
 
 FRAMEWORKS = FRAMEWORKS_HERE
@@ -285,7 +285,7 @@ def pytest_collection_finish(session):
             bad.append([item.nodeid, sorted(marked), sorted(bound), sorted(unrouted)])
     with open(os.environ["GUARD_OUT"], "w") as fh:
         json.dump({"n": len(session.items), "bad": bad, "imported": SEEN}, fh)
-'''.replace("FRAMEWORKS_HERE", repr(FRAMEWORKS))
+""".replace("FRAMEWORKS_HERE", repr(FRAMEWORKS))
 
 
 def _pytest(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -294,7 +294,10 @@ def _pytest(args: list[str], tmp_path: Path, **env: str) -> subprocess.Completed
     full["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT)])
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        cwd=ROOT, env=full, capture_output=True, text=True,
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -303,8 +306,10 @@ def test_numpy_selection_collects_no_other_backend(tmp_path: Path) -> None:
     (tmp_path / "h11t_guard.py").write_text(GUARD)
     out = tmp_path / "guard.json"
     proc = _pytest(
-        ["--collect-only", "-q", "-p", "h11t_guard", "tests"], tmp_path,
-        RELAXARRAY_TEST_BACKENDS="numpy", GUARD_OUT=str(out),
+        ["--collect-only", "-q", "-p", "h11t_guard", "tests"],
+        tmp_path,
+        RELAXARRAY_TEST_BACKENDS="numpy",
+        GUARD_OUT=str(out),
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads(out.read_text())
@@ -315,7 +320,7 @@ def test_numpy_selection_collects_no_other_backend(tmp_path: Path) -> None:
     assert report["imported"] == [], f"collection imported {report['imported']}"
 
 
-MARKED = '''
+MARKED = """
 import pytest
 from relaxarray.testing import import_backend, requires_backend
 
@@ -332,7 +337,7 @@ def test_imports_jax():
 
 def test_fixture(array_target):
     pass
-'''
+"""
 
 
 def test_plugin_deselects_marked_and_skips_imports(tmp_path: Path) -> None:

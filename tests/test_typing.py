@@ -41,25 +41,34 @@ REVEALS: list[tuple[str, str]] = [
     # estimators: surrogate form, explicit form, straight-through
     ("est.reinforce(f, t, num_samples=4, rng=0)", TENSOR),
     ("est.reinforce_grad(f_np, a, rng=0).grad", NDARRAY),
-    ("est.disarm_grad(f_np, a, rng=0)", rf"tuple\[{NDARRAY}, {NDARRAY}, fallback=relaxarray"
-     rf"\.estimators\._common\.EstimatorResult\[{NDARRAY}\]\]"),
+    (
+        "est.disarm_grad(f_np, a, rng=0)",
+        rf"tuple\[{NDARRAY}, {NDARRAY}, fallback=relaxarray"
+        rf"\.estimators\._common\.EstimatorResult\[{NDARRAY}\]\]",
+    ),
     ("est.st_gumbel_softmax(t, rng=0)", TENSOR),
     # distributions (through the lazy attribute rx.distributions, too)
-    ("rx.distributions.Categorical(logits=t)",
-     rf"relaxarray\.distributions\._discrete\.Categorical\[{TENSOR}\]"),
+    (
+        "rx.distributions.Categorical(logits=t)",
+        rf"relaxarray\.distributions\._discrete\.Categorical\[{TENSOR}\]",
+    ),
     ("rx.distributions.Categorical(probs=t).sample(rng=0)", TENSOR),
     ("rx.distributions.Normal(a, 1.0).rsample(3, rng=0)", NDARRAY),
-    ("rx.distributions.RelaxedOneHotCategorical(temperature=0.5, logits=t).rsample(rng=0)",
-     TENSOR),
+    ("rx.distributions.RelaxedOneHotCategorical(temperature=0.5, logits=t).rsample(rng=0)", TENSOR),
     ("rx.distributions.Bernoulli(logits=a).log_prob(a)", NDARRAY),
-    ("rx.distributions.kl_divergence(rx.distributions.Bernoulli(logits=t), "
-     "rx.distributions.Bernoulli(probs=t))", TENSOR),
+    (
+        "rx.distributions.kl_divergence(rx.distributions.Bernoulli(logits=t), "
+        "rx.distributions.Bernoulli(probs=t))",
+        TENSOR,
+    ),
 ]
 
 # lines that must be type errors, with the error text mypy gives
 ERRORS: list[tuple[str, str]] = [
-    ("est.reinforce_grad(f_np, a, rng=0, nonsense_kw=1)",
-     r'Unexpected keyword argument "nonsense_kw" for "reinforce_grad"'),
+    (
+        "est.reinforce_grad(f_np, a, rng=0, nonsense_kw=1)",
+        r'Unexpected keyword argument "nonsense_kw" for "reinforce_grad"',
+    ),
     ("est.arm(f, t, temperature=0.5)", r'Unexpected keyword argument "temperature" for "arm"'),
     ("rx.softmax([1.0, 2.0])", r'Value of type variable "ArrayT" of "softmax" cannot be'),
     ("rx.distributions.Categorical(t)", r'Argument 1 to "Categorical" has incompatible type'),
@@ -118,9 +127,21 @@ def test_mypy_strict_sees_the_callers_array_types(tmp_path: Path) -> None:
     config.write_text(CONFIG)
     env = dict(os.environ, MYPYPATH=str(ROOT))
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(config), "--no-error-summary",
-         "--cache-dir", str(tmp_path / "mypy_cache"), str(prog)],
-        capture_output=True, text=True, cwd=tmp_path, env=env,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(config),
+            "--no-error-summary",
+            "--cache-dir",
+            str(tmp_path / "mypy_cache"),
+            str(prog),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
     )
     lines = proc.stdout.splitlines()
     assert proc.returncode == 1, proc.stdout + proc.stderr  # the ERRORS lines, nothing else

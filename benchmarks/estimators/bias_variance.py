@@ -87,14 +87,16 @@ def categorical_estimators(torch: object) -> dict[str, Callable[..., object]]:
         "GST-1.0": lambda x, g: est.gapped_st(x, temperature=TEMP, noise=u(x, g)),
         "GST-p": lambda x, g: est.gapped_st(x, temperature=TEMP, gap="p", noise=u(x, g)),
         "Gumbel-Rao (K=10)": lambda x, g: est.gumbel_rao(
-            x, temperature=TEMP, num_rao_samples=10,
-            noise=(u(x, g), u(x, g, (10, *tuple(x.shape))))),
+            x, temperature=TEMP, num_rao_samples=10, noise=(u(x, g), u(x, g, (10, *tuple(x.shape))))
+        ),
         "ReinMax (T=1)": lambda x, g: est.reinmax(x, temperature=1.0, noise=u(x, g)),
         "ReinMax (T=1.5)": lambda x, g: est.reinmax(x, temperature=1.5, noise=u(x, g)),
         "DST (Tf=1, Tb=0.5)": lambda x, g: est.decoupled_st(
-            x, forward_temperature=1.0, backward_temperature=0.5, noise=u(x, g)),
+            x, forward_temperature=1.0, backward_temperature=0.5, noise=u(x, g)
+        ),
         "DST (Tf=1, Tb=2)": lambda x, g: est.decoupled_st(
-            x, forward_temperature=1.0, backward_temperature=2.0, noise=u(x, g)),
+            x, forward_temperature=1.0, backward_temperature=2.0, noise=u(x, g)
+        ),
     }
 
 
@@ -148,8 +150,10 @@ def run_bern(n: int, seed: int) -> list[list[object]]:
     def u(shape: tuple[int, ...], gen: torch.Generator) -> torch.Tensor:
         return torch.rand(shape, generator=gen, dtype=torch.float64).clamp_min(1e-300)
 
-    for name, pseudo, t in [("ST Bernoulli (sigmoid)", "sigmoid", TEMP),
-                            ("ST Bernoulli (identity)", "identity", TEMP)]:
+    for name, pseudo, t in [
+        ("ST Bernoulli (sigmoid)", "sigmoid", TEMP),
+        ("ST Bernoulli (identity)", "identity", TEMP),
+    ]:
         gen = torch.Generator().manual_seed(seed)
         x = theta.expand(n, 3).clone().requires_grad_(True)
         b = est.st_bernoulli(x, pseudo=pseudo, temperature=t, noise=u((n, 3), gen))
@@ -180,16 +184,24 @@ def main() -> None:
     a = ap.parse_args()
     n = a.n if a.n is not None else (20_000 if a.quick else 400_000)
     hdr = ["estimator", "rel. bias", "variance (trace cov)", "bias noise floor"]
-    print(f"N = {n} single-sample estimates per row, seed {a.seed}, torch float64, "
-          f"temperature {TEMP} unless stated\n")
-    print("cat4: one 4-category variable, f(y) = sin(3<y,w>) + <y,w>^2, "
-          f"||g|| = {np.linalg.norm(exact_cat()):.4g}\n")
+    print(
+        f"N = {n} single-sample estimates per row, seed {a.seed}, torch float64, "
+        f"temperature {TEMP} unless stated\n"
+    )
+    print(
+        "cat4: one 4-category variable, f(y) = sin(3<y,w>) + <y,w>^2, "
+        f"||g|| = {np.linalg.norm(exact_cat()):.4g}\n"
+    )
     print(table(hdr, run_cat(n, a.seed)))
-    print("\ncat4q: the same variable, quadratic f(y) = (<y,w> - 0.3)^2, "
-          f"||g|| = {np.linalg.norm(exact_cat('quad')):.4g}\n")
+    print(
+        "\ncat4q: the same variable, quadratic f(y) = (<y,w> - 0.3)^2, "
+        f"||g|| = {np.linalg.norm(exact_cat('quad')):.4g}\n"
+    )
     print(table(hdr, run_cat(n, a.seed, "quad")))
-    print("\nbern3: three Bernoulli variables, f(b) = (<b,w> - 0.3)^2, "
-          f"||g|| = {np.linalg.norm(exact_bern()):.4g}\n")
+    print(
+        "\nbern3: three Bernoulli variables, f(b) = (<b,w> - 0.3)^2, "
+        f"||g|| = {np.linalg.norm(exact_bern()):.4g}\n"
+    )
     print(table(hdr, run_bern(n, a.seed)))
 
 

@@ -53,8 +53,11 @@ ESTIMATORS: dict[str, tuple[str, Callable[..., Any], dict[str, Any]]] = {
     "ReinMax (T=1)": ("st", est.reinmax, {"temperature": 1.0}),
     "GST-1.0": ("st", est.gapped_st, {"temperature": TEMP}),
     "GST-p": ("st", est.gapped_st, {"temperature": TEMP, "gap": "p"}),
-    "DST (Tf=1 Tb=2)": ("st", est.decoupled_st,
-                         {"forward_temperature": 1.0, "backward_temperature": 2.0}),
+    "DST (Tf=1 Tb=2)": (
+        "st",
+        est.decoupled_st,
+        {"forward_temperature": 1.0, "backward_temperature": 2.0},
+    ),
 }
 
 
@@ -68,8 +71,12 @@ def load() -> tuple[np.ndarray, np.ndarray]:
 
 def init_params(d: int, seed: int = 0) -> dict[str, np.ndarray]:
     r = np.random.default_rng(seed)
-    return {"We": 0.1 * r.standard_normal((d, L * C)), "be": np.zeros(L * C),
-            "Wd": 0.1 * r.standard_normal((L * C, d)), "bd": np.zeros(d)}
+    return {
+        "We": 0.1 * r.standard_normal((d, L * C)),
+        "be": np.zeros(L * C),
+        "Wd": 0.1 * r.standard_normal((L * C, d)),
+        "bd": np.zeros(d),
+    }
 
 
 def log_px(xp: Any, p: dict[str, Any], x: Any, y: Any) -> Any:
@@ -89,8 +96,7 @@ def neg_elbo_loss(xp: Any, p: dict[str, Any], x: Any, name: str, rng: Any) -> An
     kind, fn, kw = ESTIMATORS[name]
     logits = xp.reshape(x @ p["We"] + p["be"], (x.shape[0], L, C))
     if kind == "sur":
-        rec = fn(lambda y: log_px(xp, p, x, y), logits, distribution="categorical", rng=rng,
-                 **kw)
+        rec = fn(lambda y: log_px(xp, p, x, y), logits, distribution="categorical", rng=rng, **kw)
     else:
         rec = log_px(xp, p, x, fn(logits, rng=rng, **kw))
     return xp.mean(kl_uniform(xp, logits) - rec)
@@ -134,8 +140,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="60 steps, 10 variance repeats")
     ap.add_argument("--steps", type=int, default=None)
-    ap.add_argument("--estimators", default=",".join(ESTIMATORS),
-                    help="comma-separated names from: " + ", ".join(ESTIMATORS))
+    ap.add_argument(
+        "--estimators",
+        default=",".join(ESTIMATORS),
+        help="comma-separated names from: " + ", ".join(ESTIMATORS),
+    )
     ap.add_argument("--backends", default="torch,jax")
     args = ap.parse_args()
     names = [n.strip() for n in args.estimators.split(",") if n.strip()]
@@ -147,9 +156,11 @@ def main() -> None:
     reps = 10 if args.quick else 50
     batch = 100
     init = init_params(train_x.shape[1])
-    print(f"digits binarised: {train_x.shape[0]} train / {test_x.shape[0]} held-out, "
-          f"{L} x {C}-category latents, batch {batch}, {steps} Adam steps (lr 3e-3), "
-          f"Var[grad We] from {reps} estimates at the initial parameters\n")
+    print(
+        f"digits binarised: {train_x.shape[0]} train / {test_x.shape[0]} held-out, "
+        f"{L} x {C}-category latents, batch {batch}, {steps} Adam steps (lr 3e-3), "
+        f"Var[grad We] from {reps} estimates at the initial parameters\n"
+    )
     print(f"held-out -ELBO at init: {heldout_neg_elbo(init, test_x):.3f}\n")
     rows = []
     for backend in [b.strip() for b in args.backends.split(",")]:
@@ -159,10 +170,22 @@ def main() -> None:
             ge = np.stack([grads(init, xb)["We"] for _ in range(reps)])
             var = float(ge.var(axis=0, ddof=1).mean())
             p, ms = adam_train(grads, init, train_x, steps, batch, f"{backend} {name}")
-            rows.append([backend, name, heldout_neg_elbo(p, test_x),
-                         heldout_neg_elbo(p, train_x), var, ms])
-    print(table(["backend", "estimator", "held-out -ELBO", "train -ELBO",
-                 "Var[grad We] at init", "ms / step"], rows))
+            rows.append(
+                [backend, name, heldout_neg_elbo(p, test_x), heldout_neg_elbo(p, train_x), var, ms]
+            )
+    print(
+        table(
+            [
+                "backend",
+                "estimator",
+                "held-out -ELBO",
+                "train -ELBO",
+                "Var[grad We] at init",
+                "ms / step",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

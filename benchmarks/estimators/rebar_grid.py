@@ -34,6 +34,7 @@ def main() -> None:
     rows = []
     for theta in (0.0, -2.0, 2.0):
         for t in (0.45, 0.499):
+
             def f(b: torch.Tensor, t: float = t) -> torch.Tensor:
                 return (b - t) ** 2
 
@@ -47,13 +48,14 @@ def main() -> None:
                 for lam in TEMPS:
                     x = torch.full((n,), theta, dtype=torch.float64, requires_grad=True)
                     (g,) = torch.autograd.grad(
-                        est.rebar(f, x, eta=eta, temperature=lam, noise=noise).sum(), x)
+                        est.rebar(f, x, eta=eta, temperature=lam, noise=noise).sum(), x
+                    )
                     best = min(best, (g.var().item(), eta, lam))
-            rows.append([theta, t, v_reinforce, best[0], f"{best[1]}, {best[2]}",
-                         best[0] / v_reinforce])
+            rows.append(
+                [theta, t, v_reinforce, best[0], f"{best[1]}, {best[2]}", best[0] / v_reinforce]
+            )
     print(f"N = {n}; grid eta in {ETAS}, temperature in {TEMPS}\n")
-    print(table(["theta", "t", "Var REINFORCE", "min Var REBAR", "argmin (eta, T)",
-                 "ratio"], rows))
+    print(table(["theta", "t", "Var REINFORCE", "min Var REBAR", "argmin (eta, T)", "ratio"], rows))
 
 
 if __name__ == "__main__":

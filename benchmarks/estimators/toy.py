@@ -94,8 +94,12 @@ def main() -> None:
     print(f"## Toy problem: gradient variance at fixed phi ({n} estimates, numpy explicit)\n")
     print(table(["t", "phi", "estimator", "exact grad", "mean", "variance"], variances(n)))
     print("\n## Toy problem: cost per estimate (t=0.45, phi=1)\n")
-    print(table(["estimator", "backend", "f evaluations", "median us / estimate"],
-                costs(30 if args.quick else 200)))
+    print(
+        table(
+            ["estimator", "backend", "f evaluations", "median us / estimate"],
+            costs(30 if args.quick else 200),
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,12 @@ def load() -> np.ndarray:
 
 def init_params(d: int, seed: int = 0) -> dict[str, np.ndarray]:
     r = np.random.default_rng(seed)
-    return {"We": 0.1 * r.standard_normal((d, K)), "be": np.zeros(K),
-            "Wd": 0.1 * r.standard_normal((K, d)), "bd": np.zeros(d)}
+    return {
+        "We": 0.1 * r.standard_normal((d, K)),
+        "be": np.zeros(K),
+        "Wd": 0.1 * r.standard_normal((K, d)),
+        "bd": np.zeros(d),
+    }
 
 
 def _lsig(xp: Any, z: Any) -> Any:
@@ -65,8 +69,9 @@ def elbo_terms(xp: Any, p: dict[str, Any], x: Any, b: Any, enc: Any) -> Any:
 
 
 # -- numpy: explicit forms and hand-written backprop -------------------------------------------
-def numpy_grads(p: dict[str, np.ndarray], x: np.ndarray, stem: str, kw: dict[str, Any],
-                rng: Any) -> dict[str, np.ndarray]:
+def numpy_grads(
+    p: dict[str, np.ndarray], x: np.ndarray, stem: str, kw: dict[str, Any], rng: Any
+) -> dict[str, np.ndarray]:
     enc = x @ p["We"] + p["be"]
     seen: list[np.ndarray] = []
 
@@ -80,8 +85,12 @@ def numpy_grads(p: dict[str, np.ndarray], x: np.ndarray, stem: str, kw: dict[str
     b = seen[0]
     lx = b @ p["Wd"] + p["bd"]
     d_lx = -(x - 1 / (1 + np.exp(-lx))) / (n * b.shape[0])  # (S, n, d)
-    return {"We": x.T @ g_enc, "be": g_enc.sum(0),
-            "Wd": np.einsum("snk,snd->kd", b, d_lx), "bd": d_lx.sum((0, 1))}
+    return {
+        "We": x.T @ g_enc,
+        "be": g_enc.sum(0),
+        "Wd": np.einsum("snk,snd->kd", b, d_lx),
+        "bd": d_lx.sum((0, 1)),
+    }
 
 
 def make_torch(stem: str, kw: dict[str, Any]) -> Any:
@@ -94,8 +103,7 @@ def make_torch(stem: str, kw: dict[str, Any]) -> Any:
         tp = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
         tx = torch.as_tensor(x)
         enc = tx @ tp["We"] + tp["be"]
-        loss = -sur(lambda b: elbo_terms(torch, tp, tx, b, enc.detach()), enc, rng=gen,
-                    **kw).mean()
+        loss = -sur(lambda b: elbo_terms(torch, tp, tx, b, enc.detach()), enc, rng=gen, **kw).mean()
         g = torch.autograd.grad(loss, list(tp.values()))
         return {k: v.numpy() for k, v in zip(tp, g, strict=True)}
 
@@ -135,14 +143,17 @@ def main() -> None:
     batch = 100
     rows = []
     init = init_params(data.shape[1])
-    print(f"digits: {data.shape[0]} x {data.shape[1]} binarised; K={K}; batch {batch}; "
-          f"{steps} Adam steps; variance from {reps} estimates at the initial parameters\n")
+    print(
+        f"digits: {data.shape[0]} x {data.shape[1]} binarised; K={K}; batch {batch}; "
+        f"{steps} Adam steps; variance from {reps} estimates at the initial parameters\n"
+    )
     for backend in ("numpy", "torch", "jax"):
         for name, (stem, kw) in ESTIMATORS.items():
             if backend == "numpy":
                 rng = np.random.default_rng(0)
                 grads = lambda p, x, stem=stem, kw=kw, rng=rng: numpy_grads(  # noqa: E731
-                    p, x, stem, kw, rng)
+                    p, x, stem, kw, rng
+                )
             elif backend == "torch":
                 grads = make_torch(stem, kw)
             else:
@@ -151,10 +162,20 @@ def main() -> None:
             ge = np.stack([grads(init, xb)["We"] for _ in range(reps)])
             var = float(ge.var(axis=0).mean())
             p, ms = adam_train(grads, init, data, steps, batch, f"{backend} {name}")
-            rows.append([backend, name, var, elbo(init, data), elbo(p, data),
-                         ms])
-    print(table(["backend", "estimator", "Var[grad We] at init", "ELBO init",
-                 "ELBO after training", "ms / step"], rows))
+            rows.append([backend, name, var, elbo(init, data), elbo(p, data), ms])
+    print(
+        table(
+            [
+                "backend",
+                "estimator",
+                "Var[grad We] at init",
+                "ELBO init",
+                "ELBO after training",
+                "ms / step",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

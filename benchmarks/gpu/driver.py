@@ -76,8 +76,9 @@ def junit_summary(path: str | None) -> dict[str, Any]:
         return {"skipped": f"no JUnit file at {path!r}"}
     root = ET.parse(path).getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
-    totals = {k: sum(int(s.get(k, 0)) for s in suites)
-              for k in ("tests", "failures", "errors", "skipped")}
+    totals = {
+        k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")
+    }
     failures = []
     accel: dict[str, dict[str, int]] = {}
     for case in root.iter("testcase"):
@@ -89,8 +90,9 @@ def junit_summary(path: str | None) -> dict[str, Any]:
             if el is not None:
                 outcome = tag
                 if tag != "skipped":
-                    failures.append({"test": name, "kind": tag,
-                                     "message": (el.get("message") or "")[:400]})
+                    failures.append(
+                        {"test": name, "kind": tag, "message": (el.get("message") or "")[:400]}
+                    )
         for variant in ACCELERATOR_IDS:  # the accelerator variants of the fixture
             if params == variant or params.startswith(f"{variant}-") or f"-{variant}" in params:
                 counts = accel.setdefault(variant, {})
@@ -116,8 +118,10 @@ def section(name: str, budget: Budget, fn: Callable[[], Any]) -> Any:
     try:
         out = fn()
     except Exception as exc:  # record and carry on: one file either way
-        return {"error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc()[-2000:]}
+        return {
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc()[-2000:],
+        }
     print(f"[driver] {name}: {time.perf_counter() - t0:.1f} s", flush=True)
     return out
 
@@ -132,12 +136,18 @@ def torch_cuda(repeats: int, shapes: list[tuple[int, int]], compiled: bool) -> A
     for shape in shapes:
         label = f"{shape[0]}x{shape[1]}"
         if compiled:
-            rows += ratio_table(_cases.torch_compiled(shape, "cuda"), label, repeats=repeats,
-                                sync=sync, clock=time.perf_counter)
+            rows += ratio_table(
+                _cases.torch_compiled(shape, "cuda"),
+                label,
+                repeats=repeats,
+                sync=sync,
+                clock=time.perf_counter,
+            )
         else:
             for make in (_cases.torch_relaxations, _cases.torch_samplers):
-                rows += ratio_table(make(shape, "cuda"), label, repeats=repeats, sync=sync,
-                                    clock=time.perf_counter)
+                rows += ratio_table(
+                    make(shape, "cuda"), label, repeats=repeats, sync=sync, clock=time.perf_counter
+                )
     return rows
 
 
@@ -149,8 +159,9 @@ def jax_gpu(repeats: int, shapes: list[tuple[int, int]]) -> Any:
     rows = []
     for shape in shapes:
         cases, sync = _cases.jax_cases(shape)
-        rows += ratio_table(cases, f"{shape[0]}x{shape[1]}", repeats=repeats, sync=sync,
-                            clock=time.perf_counter)
+        rows += ratio_table(
+            cases, f"{shape[0]}x{shape[1]}", repeats=repeats, sync=sync, clock=time.perf_counter
+        )
     return rows
 
 
@@ -165,8 +176,13 @@ def cupy_gpu(repeats: int, shapes: list[tuple[int, int]]) -> Any:
     sync = lambda out: cupy.cuda.Device().synchronize()  # noqa: E731
     rows = []
     for shape in shapes:
-        rows += ratio_table(_cases.cupy_cases(shape), f"{shape[0]}x{shape[1]}",
-                            repeats=repeats, sync=sync, clock=time.perf_counter)
+        rows += ratio_table(
+            _cases.cupy_cases(shape),
+            f"{shape[0]}x{shape[1]}",
+            repeats=repeats,
+            sync=sync,
+            clock=time.perf_counter,
+        )
     return rows
 
 
@@ -194,11 +210,13 @@ def main() -> None:
     result: dict[str, Any] = {"environment": environment(), "tests": junit_summary(args.junit)}
     bench: dict[str, Any] = {}
     bench["torch-cuda eager"] = section(
-        "torch-cuda eager", budget, lambda: torch_cuda(repeats, SHAPES, compiled=False))
+        "torch-cuda eager", budget, lambda: torch_cuda(repeats, SHAPES, compiled=False)
+    )
     bench["jax-gpu jit"] = section("jax-gpu jit", budget, lambda: jax_gpu(repeats, SHAPES))
     bench["cupy"] = section("cupy", budget, lambda: cupy_gpu(repeats, SHAPES))
     bench["torch-cuda compile (inductor)"] = section(
-        "torch-cuda compile", budget, lambda: torch_cuda(repeats, [(4096, 1024)], compiled=True))
+        "torch-cuda compile", budget, lambda: torch_cuda(repeats, [(4096, 1024)], compiled=True)
+    )
     if args.cpu_smoke:
         bench["cpu smoke"] = section("cpu smoke", budget, lambda: cpu_smoke(repeats))
     result["benchmarks"] = bench

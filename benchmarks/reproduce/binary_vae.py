@@ -63,21 +63,29 @@ sys.path.insert(0, str(ROOT))
 
 from relaxarray import estimators as est  # noqa: E402
 
-DEFAULT_DATA = Path(os.environ.get("RELAXARRAY_REPRO_DATA",
-                                   ROOT.parent / "shared" / "data" / "binarized_mnist.npz"))
+DEFAULT_DATA = Path(
+    os.environ.get("RELAXARRAY_REPRO_DATA", ROOT.parent / "shared" / "data" / "binarized_mnist.npz")
+)
 RESULTS = Path(__file__).resolve().parent / "results"
 ESTIMATORS = ("rloo", "arm", "disarm", "rebar", "relax", "reinforce")
 ADAPTIVE = ("rebar", "relax")
 D, K, HIDDEN = 784, 200, 200
-LABELS = {"reinforce": "REINFORCE (2 samples, no baseline)",
-          "rloo": "REINFORCE-LOO (2 samples)", "arm": "ARM", "disarm": "DisARM",
-          "rebar": "REBAR", "relax": "RELAX"}
+LABELS = {
+    "reinforce": "REINFORCE (2 samples, no baseline)",
+    "rloo": "REINFORCE-LOO (2 samples)",
+    "arm": "ARM",
+    "disarm": "DisARM",
+    "rebar": "REBAR",
+    "relax": "RELAX",
+}
 
 
 # Highest training ELBOs of the RELAX paper (Grathwohl et al. 2018, one-layer linear model,
 # MNIST; batch 24, 2M iterations), drawn as reference lines.
-PUBLISHED_TRAIN = ((-111.20, "RELAX, Grathwohl et al. 2018 (best train, 2M steps)", ":"),
-                   (-111.6, "REBAR, same table", "--"))
+PUBLISHED_TRAIN = (
+    (-111.20, "RELAX, Grathwohl et al. 2018 (best train, 2M steps)", ":"),
+    (-111.6, "REBAR, same table", "--"),
+)
 
 
 # -- data -------------------------------------------------------------------------------------
@@ -87,7 +95,8 @@ def load_data(path: Path) -> dict[str, np.ndarray]:
         raise FileNotFoundError(
             f"{path} not found: pass --data PATH to an .npz with the statically binarised "
             "MNIST of Larochelle & Murray (2011), arrays train/valid/test (see the module "
-            "docstring for how to build it)")
+            "docstring for how to build it)"
+        )
     d = np.load(path)
     out = {}
     for k in ("train", "valid", "test"):
@@ -114,8 +123,9 @@ def _bern_logp(xp: Any, v: Any, logits: Any) -> Any:
     return xp.sum(v * _lsig(xp, logits) + (1 - v) * _lsig(xp, -logits), axis=-1)
 
 
-def init_params(train: np.ndarray, seed: int = 0) -> tuple[dict[str, np.ndarray],
-                                                           dict[str, np.ndarray]]:
+def init_params(
+    train: np.ndarray, seed: int = 0
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Model and control-variate parameters (float32 NumPy arrays)."""
     r = np.random.default_rng(seed)
     mean = np.clip(train.mean(0), 1e-3, 1 - 1e-3)
@@ -128,9 +138,11 @@ def init_params(train: np.ndarray, seed: int = 0) -> tuple[dict[str, np.ndarray]
         "prior": np.zeros(K, f32),
     }
     cv = {
-        "eta": np.ones((), f32), "log_temp": np.array(np.log(0.5), f32),
+        "eta": np.ones((), f32),
+        "log_temp": np.array(np.log(0.5), f32),
         "W1": (r.standard_normal((K, HIDDEN)) * np.sqrt(1.0 / K)).astype(f32),
-        "b1": np.zeros(HIDDEN, f32), "w2": np.zeros(HIDDEN, f32),
+        "b1": np.zeros(HIDDEN, f32),
+        "w2": np.zeros(HIDDEN, f32),
         "b2": np.zeros((), f32),
     }
     return params, cv
@@ -142,8 +154,11 @@ def encoder_logits(p: dict[str, Any], xc: Any) -> Any:
 
 def elbo_terms(xp: Any, p: dict[str, Any], x: Any, enc_sg: Any, b: Any) -> Any:
     """f(b) of shape (S, B) for samples b (S, B, K): log p(x|b) + log p(b) - log q(b|x)."""
-    return (_bern_logp(xp, x, b @ p["Wd"] + p["bd"]) + _bern_logp(xp, b, p["prior"])
-            - _bern_logp(xp, b, enc_sg))
+    return (
+        _bern_logp(xp, x, b @ p["Wd"] + p["bd"])
+        + _bern_logp(xp, b, p["prior"])
+        - _bern_logp(xp, b, enc_sg)
+    )
 
 
 def noise_shape(estimator: str, batch: int) -> tuple[int, ...]:
@@ -153,8 +168,16 @@ def noise_shape(estimator: str, batch: int) -> tuple[int, ...]:
     return (2 if estimator in ("rloo", "reinforce") else 1, batch, K)
 
 
-def surrogate_loss(xp: Any, sg: Any, estimator: str, p: dict[str, Any], cv: dict[str, Any],
-                   x: Any, xc: Any, noise: Any) -> Any:
+def surrogate_loss(
+    xp: Any,
+    sg: Any,
+    estimator: str,
+    p: dict[str, Any],
+    cv: dict[str, Any],
+    x: Any,
+    xc: Any,
+    noise: Any,
+) -> Any:
     """Minus the mean (over the batch) of the estimator's surrogate of the ELBO.
 
     ``sg`` is the framework's stop-gradient. Its value is minus the Monte Carlo ELBO; its
@@ -163,8 +186,16 @@ def surrogate_loss(xp: Any, sg: Any, estimator: str, p: dict[str, Any], cv: dict
     return surrogate_from_logits(xp, sg, estimator, p, cv, x, encoder_logits(p, xc), noise)
 
 
-def surrogate_from_logits(xp: Any, sg: Any, estimator: str, p: dict[str, Any],
-                          cv: dict[str, Any], x: Any, enc: Any, noise: Any) -> Any:
+def surrogate_from_logits(
+    xp: Any,
+    sg: Any,
+    estimator: str,
+    p: dict[str, Any],
+    cv: dict[str, Any],
+    x: Any,
+    enc: Any,
+    noise: Any,
+) -> Any:
     """:func:`surrogate_loss` given the encoder logits ``enc`` (shape (B, K))."""
     enc_sg = sg(enc)
 
@@ -184,6 +215,7 @@ def surrogate_from_logits(xp: Any, sg: Any, estimator: str, p: dict[str, Any],
         if estimator == "rebar":
             s = est.rebar(f, enc, eta=eta, temperature=temp, noise=noise)
         else:
+
             def control(z: Any) -> Any:
                 soft = _sigmoid(xp, z / temp)
                 h = xp.tanh(_sigmoid(xp, z) @ cv["W1"] + cv["b1"])
@@ -200,9 +232,10 @@ def _adam(params: Any, grads: Any, m: Any, v: Any, t: Any, lr: float) -> tuple[A
 
     m = jax.tree.map(lambda a, g: 0.9 * a + 0.1 * g, m, grads)
     v = jax.tree.map(lambda a, g: 0.999 * a + 0.001 * g * g, v, grads)
-    c1, c2 = 1 - 0.9 ** t, 1 - 0.999 ** t
-    params = jax.tree.map(lambda q, a, b: q - lr * (a / c1) / (jnp.sqrt(b / c2) + 1e-8),
-                          params, m, v)
+    c1, c2 = 1 - 0.9**t, 1 - 0.999**t
+    params = jax.tree.map(
+        lambda q, a, b: q - lr * (a / c1) / (jnp.sqrt(b / c2) + 1e-8), params, m, v
+    )
     return params, m, v
 
 
@@ -223,6 +256,7 @@ def make_jax_step(estimator: str, mean_x: np.ndarray, lr: float, cv_lr: float) -
         t = opt["t"] + 1
         noise = jax.random.uniform(key, noise_shape(estimator, x.shape[0]), x.dtype, tiny)
         if estimator in ADAPTIVE:
+
             def var_obj(cv_: Any) -> Any:
                 val, g = jax.value_and_grad(loss)(p, cv_, x, noise)
                 return jnp.sum(g["We"] ** 2) + jnp.sum(g["be"] ** 2), (val, g)
@@ -238,8 +272,16 @@ def make_jax_step(estimator: str, mean_x: np.ndarray, lr: float, cv_lr: float) -
     return jax.jit(step)
 
 
-def gradient_variance(estimator: str, data: np.ndarray, *, reps: int = 2000, batch: int = 50,
-                      seed: int = 0, noise_seed: int = 1, chunk: int = 500) -> float:
+def gradient_variance(
+    estimator: str,
+    data: np.ndarray,
+    *,
+    reps: int = 2000,
+    batch: int = 50,
+    seed: int = 0,
+    noise_seed: int = 1,
+    chunk: int = 500,
+) -> float:
     r"""Variance of the encoder-weight gradient estimate at the initial parameters.
 
     ``reps`` independent estimates on one fixed minibatch (the first ``batch`` images).
@@ -264,24 +306,36 @@ def gradient_variance(estimator: str, data: np.ndarray, *, reps: int = 2000, bat
 
     def g_logits(key: Any) -> Any:
         noise = jax.random.uniform(key, noise_shape(estimator, batch), x.dtype, tiny)
-        return jax.grad(lambda e: surrogate_from_logits(
-            jnp, jax.lax.stop_gradient, estimator, p, c, x, e, noise))(enc)
+        return jax.grad(
+            lambda e: surrogate_from_logits(
+                jnp, jax.lax.stop_gradient, estimator, p, c, x, e, noise
+            )
+        )(enc)
 
-    many = jax.jit(lambda ks: jnp.stack([jnp.sum(g, 0) for g in
-                                         (lambda g: (g, g * g))(jax.vmap(g_logits)(ks))]))
+    many = jax.jit(
+        lambda ks: jnp.stack(
+            [jnp.sum(g, 0) for g in (lambda g: (g, g * g))(jax.vmap(g_logits)(ks))]
+        )
+    )
     keys = jax.random.split(jax.random.key(noise_seed), reps)
     s = np.zeros((2, batch, K))
     for i in range(0, reps, chunk):
-        s += np.asarray(many(keys[i:i + chunk]), np.float64)
+        s += np.asarray(many(keys[i : i + chunk]), np.float64)
     mean = s[0] / reps
     var_logits = (s[1] / reps - mean * mean) * reps / (reps - 1)  # (B, K)
     xc2 = np.asarray(xc, np.float64) ** 2  # (B, D)
     return float(np.mean(xc2.T @ var_logits))
 
 
-def loss_and_grads(backend: str, estimator: str, params: dict[str, np.ndarray],
-                   cv: dict[str, np.ndarray], x: np.ndarray, mean_x: np.ndarray,
-                   noise: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+def loss_and_grads(
+    backend: str,
+    estimator: str,
+    params: dict[str, np.ndarray],
+    cv: dict[str, np.ndarray],
+    x: np.ndarray,
+    mean_x: np.ndarray,
+    noise: np.ndarray,
+) -> tuple[float, dict[str, np.ndarray]]:
     """The training loss and its gradient for all model parameters, on ``"jax"`` (jitted)
     or ``"torch"``, from the same parameters and uniform noise (NumPy in, NumPy out)."""
     if backend == "jax":
@@ -291,8 +345,16 @@ def loss_and_grads(backend: str, estimator: str, params: dict[str, np.ndarray],
         def loss(p: Any) -> Any:
             c = jax.tree.map(jnp.asarray, cv)
             xx = jnp.asarray(x)
-            return surrogate_loss(jnp, jax.lax.stop_gradient, estimator, p, c, xx,
-                                  xx - jnp.asarray(mean_x), jnp.asarray(noise))
+            return surrogate_loss(
+                jnp,
+                jax.lax.stop_gradient,
+                estimator,
+                p,
+                c,
+                xx,
+                xx - jnp.asarray(mean_x),
+                jnp.asarray(noise),
+            )
 
         val, g = jax.jit(jax.value_and_grad(loss))(jax.tree.map(jnp.asarray, params))
         return float(val), {k: np.asarray(v) for k, v in g.items()}
@@ -301,8 +363,16 @@ def loss_and_grads(backend: str, estimator: str, params: dict[str, np.ndarray],
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     tc = {k: torch.tensor(v) for k, v in cv.items()}
     tx = torch.as_tensor(x)
-    val = surrogate_loss(torch, lambda t: t.detach(), estimator, tp, tc, tx,
-                         tx - torch.as_tensor(mean_x), torch.as_tensor(noise))
+    val = surrogate_loss(
+        torch,
+        lambda t: t.detach(),
+        estimator,
+        tp,
+        tc,
+        tx,
+        tx - torch.as_tensor(mean_x),
+        torch.as_tensor(noise),
+    )
     grads = torch.autograd.grad(val, list(tp.values()))
     return float(val.detach()), {k: g.numpy() for k, g in zip(tp, grads, strict=True)}
 
@@ -329,7 +399,7 @@ def evaluate(elbo_fn: Any, p: Any, data: np.ndarray, key: Any, chunk: int = 5000
     total = 0.0
     for i in range(0, data.shape[0], chunk):
         key, k = jax.random.split(key)
-        total += float(elbo_fn(p, data[i:i + chunk], k))
+        total += float(elbo_fn(p, data[i : i + chunk], k))
     return total / data.shape[0]
 
 
@@ -340,14 +410,28 @@ def init_state(params: dict[str, np.ndarray], cv: dict[str, np.ndarray]) -> dict
     p = jax.tree.map(jnp.asarray, params)
     c = jax.tree.map(jnp.asarray, cv)
     z = lambda tree: jax.tree.map(jnp.zeros_like, tree)  # noqa: E731
-    return {"p": p, "cv": c, "opt": {"m": z(p), "v": z(p), "mc": z(c), "vc": z(c),
-                                     "t": jnp.zeros((), jnp.float32)}}
+    return {
+        "p": p,
+        "cv": c,
+        "opt": {"m": z(p), "v": z(p), "mc": z(c), "vc": z(c), "t": jnp.zeros((), jnp.float32)},
+    }
 
 
-def train(estimator: str, data: dict[str, np.ndarray], steps: int, *, batch: int = 50,
-          lr: float = 1e-4, cv_lr: float = 1e-3, eval_every: int = 5000,
-          eval_train: int | None = None, eval_valid: int | None = None, seed: int = 0,
-          out: Path | None = None, log: Any = print) -> dict[str, Any]:
+def train(
+    estimator: str,
+    data: dict[str, np.ndarray],
+    steps: int,
+    *,
+    batch: int = 50,
+    lr: float = 1e-4,
+    cv_lr: float = 1e-3,
+    eval_every: int = 5000,
+    eval_train: int | None = None,
+    eval_valid: int | None = None,
+    seed: int = 0,
+    out: Path | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
     """Train one estimator; returns (and writes to ``out`` at each evaluation) the curve."""
     import jax
 
@@ -363,10 +447,18 @@ def train(estimator: str, data: dict[str, np.ndarray], steps: int, *, batch: int
     order = np.random.default_rng(seed)
     n = train_x.shape[0]
     result: dict[str, Any] = {
-        "estimator": estimator, "label": LABELS[estimator], "batch": batch, "lr": lr,
-        "cv_lr": cv_lr, "seed": seed, "steps_requested": steps, "eval_every": eval_every,
-        "eval_train_size": int(ev_train.shape[0]), "eval_valid_size": int(ev_valid.shape[0]),
-        "backend": "jax " + jax.__version__ + " (jit, CPU)", "curve": [],
+        "estimator": estimator,
+        "label": LABELS[estimator],
+        "batch": batch,
+        "lr": lr,
+        "cv_lr": cv_lr,
+        "seed": seed,
+        "steps_requested": steps,
+        "eval_every": eval_every,
+        "eval_train_size": int(ev_train.shape[0]),
+        "eval_valid_size": int(ev_valid.shape[0]),
+        "backend": "jax " + jax.__version__ + " (jit, CPU)",
+        "curve": [],
     }
     train_time = 0.0
     t_start = time.time()
@@ -376,10 +468,14 @@ def train(estimator: str, data: dict[str, np.ndarray], steps: int, *, batch: int
         key, k1, k2 = jax.random.split(key, 3)
         tr = evaluate(elbo_fn, state["p"], ev_train, k1)
         va = evaluate(elbo_fn, state["p"], ev_valid, k2)
-        row = {"step": i, "train_elbo": tr, "valid_elbo": va,
-               "train_seconds": round(train_time, 2),
-               "wall_seconds": round(time.time() - t_start, 2),
-               "steps_per_second": round((i - 1) / train_time, 2) if train_time > 0 else None}
+        row = {
+            "step": i,
+            "train_elbo": tr,
+            "valid_elbo": va,
+            "train_seconds": round(train_time, 2),
+            "wall_seconds": round(time.time() - t_start, 2),
+            "steps_per_second": round((i - 1) / train_time, 2) if train_time > 0 else None,
+        }
         if estimator in ADAPTIVE:
             row["eta"] = float(state["cv"]["eta"])
             row["temperature"] = float(np.exp(state["cv"]["log_temp"]))
@@ -389,8 +485,10 @@ def train(estimator: str, data: dict[str, np.ndarray], steps: int, *, batch: int
             tmp = out.with_suffix(".tmp")
             tmp.write_text(json.dumps(result, indent=1))
             tmp.replace(out)
-        log(f"{estimator} step {i}: train ELBO {tr:.2f}, valid ELBO {va:.2f}, "
-            f"{row['steps_per_second']} steps/s")
+        log(
+            f"{estimator} step {i}: train ELBO {tr:.2f}, valid ELBO {va:.2f}, "
+            f"{row['steps_per_second']} steps/s"
+        )
 
     record(0)
     perm = order.permutation(n)
@@ -399,7 +497,7 @@ def train(estimator: str, data: dict[str, np.ndarray], steps: int, *, batch: int
     for i in range(1, steps + 1):
         if pos + batch > n:
             perm, pos = order.permutation(n), 0
-        xb = train_x[perm[pos:pos + batch]]
+        xb = train_x[perm[pos : pos + batch]]
         pos += batch
         key, k = jax.random.split(key)
         state, val = step(state, xb, k)
@@ -435,9 +533,14 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     for r in results:
         c = r["curve"]
         s = [row["step"] for row in c]
-        line, = ax.plot(s, [row["train_elbo"] for row in c], label=f"{r['label']} (train)")
-        ax.plot(s, [row["valid_elbo"] for row in c], "--", color=line.get_color(),
-                label=f"{r['label']} (valid)")
+        (line,) = ax.plot(s, [row["train_elbo"] for row in c], label=f"{r['label']} (train)")
+        ax.plot(
+            s,
+            [row["valid_elbo"] for row in c],
+            "--",
+            color=line.get_color(),
+            label=f"{r['label']} (valid)",
+        )
     for value, name, style in PUBLISHED_TRAIN:
         ax.axhline(value, color="k", lw=0.8, ls=style, label=name)
     ax.set_xlabel("training step (batch 50, Adam 1e-4)")
@@ -455,34 +558,66 @@ def summary(results: list[dict[str, Any]]) -> str:
     for r in results:
         c = r["curve"]
         last = c[-1]
-        rows.append([r["label"], last["step"], c[0]["train_elbo"], last["train_elbo"],
-                     max(row["train_elbo"] for row in c), last["valid_elbo"],
-                     last.get("steps_per_second") or "-"])
-    return table(["estimator", "steps run", "train ELBO at 0", "train ELBO last",
-                  "best train ELBO", "valid ELBO last", "steps/s"], rows)
+        rows.append(
+            [
+                r["label"],
+                last["step"],
+                c[0]["train_elbo"],
+                last["train_elbo"],
+                max(row["train_elbo"] for row in c),
+                last["valid_elbo"],
+                last.get("steps_per_second") or "-",
+            ]
+        )
+    return table(
+        [
+            "estimator",
+            "steps run",
+            "train ELBO at 0",
+            "train ELBO last",
+            "best train ELBO",
+            "valid ELBO last",
+            "steps/s",
+        ],
+        rows,
+    )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--estimator", choices=ESTIMATORS, action="append",
-                    help="repeatable; default: all in --quick mode")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--estimator",
+        choices=ESTIMATORS,
+        action="append",
+        help="repeatable; default: all in --quick mode",
+    )
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--eval-every", type=int, default=None)
-    ap.add_argument("--eval-train", type=int, default=None,
-                    help="evaluate on the first N training images (default: all)")
+    ap.add_argument(
+        "--eval-train",
+        type=int,
+        default=None,
+        help="evaluate on the first N training images (default: all)",
+    )
     ap.add_argument("--eval-valid", type=int, default=None)
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=RESULTS)
-    ap.add_argument("--quick", action="store_true",
-                    help="2000 steps per estimator, 2000-image evaluation sets")
-    ap.add_argument("--variance", action="store_true",
-                    help="only tabulate the encoder-gradient variance at initialisation")
-    ap.add_argument("--plot", action="store_true",
-                    help="only plot and tabulate the result JSONs found in --out")
+    ap.add_argument(
+        "--quick", action="store_true", help="2000 steps per estimator, 2000-image evaluation sets"
+    )
+    ap.add_argument(
+        "--variance",
+        action="store_true",
+        help="only tabulate the encoder-gradient variance at initialisation",
+    )
+    ap.add_argument(
+        "--plot", action="store_true", help="only plot and tabulate the result JSONs found in --out"
+    )
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.plot:
@@ -494,10 +629,14 @@ def main() -> None:
     if args.variance:
         train_x = load_data(args.data)["train"]
         reps = 500 if args.quick else 2000
-        rows = [[LABELS[e], gradient_variance(e, train_x, reps=reps, seed=args.seed)]
-                for e in ("reinforce", "rloo", "arm", "disarm", "rebar", "relax")]
-        print(f"Var of dL/dWe per coordinate (mean over coordinates), {reps} estimates at "
-              "the initial parameters, first 50 training images\n")
+        rows = [
+            [LABELS[e], gradient_variance(e, train_x, reps=reps, seed=args.seed)]
+            for e in ("reinforce", "rloo", "arm", "disarm", "rebar", "relax")
+        ]
+        print(
+            f"Var of dL/dWe per coordinate (mean over coordinates), {reps} estimates at "
+            "the initial parameters, first 50 training images\n"
+        )
         print(table(["estimator", "variance"], [[r[0], f"{r[1]:.4g}"] for r in rows]))
         return
     names = args.estimator or [e for e in ESTIMATORS if e != "reinforce"]
@@ -511,10 +650,21 @@ def main() -> None:
     tag = "quick" if quick else "full"
     for name in names:
         out = args.out / f"binary_vae_{tag}_{name}_seed{args.seed}.json"
-        results.append(train(name, data, steps, batch=args.batch, lr=args.lr,
-                             eval_every=eval_every, eval_train=eval_train,
-                             eval_valid=eval_valid, seed=args.seed, out=out,
-                             log=lambda s: print(s, flush=True)))
+        results.append(
+            train(
+                name,
+                data,
+                steps,
+                batch=args.batch,
+                lr=args.lr,
+                eval_every=eval_every,
+                eval_train=eval_train,
+                eval_valid=eval_valid,
+                seed=args.seed,
+                out=out,
+                log=lambda s: print(s, flush=True),
+            )
+        )
     print(summary(results))
     plot(results, args.out / f"binary_vae_{tag}.png")
 

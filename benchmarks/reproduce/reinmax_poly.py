@@ -46,8 +46,11 @@ def _sample(method: str, theta: Any, key: Any, temperature: float) -> Any:
     import jax
 
     tiny = float(np.finfo(np.float32).tiny)
-    kw = {"temperature": temperature, "sample_shape": BATCH,
-          "noise": jax.random.uniform(key, (BATCH, *theta.shape), theta.dtype, tiny)}
+    kw = {
+        "temperature": temperature,
+        "sample_shape": BATCH,
+        "noise": jax.random.uniform(key, (BATCH, *theta.shape), theta.dtype, tiny),
+    }
     if method == "reinmax":
         return est.reinmax(theta, **kw)
     if method == "st":
@@ -55,8 +58,9 @@ def _sample(method: str, theta: Any, key: Any, temperature: float) -> Any:
     return est.st_gumbel_softmax(theta, **kw)
 
 
-def run(method: str, p: float, seeds: int, steps: int = STEPS,
-        temperature: float = 1.0) -> dict[str, Any]:
+def run(
+    method: str, p: float, seeds: int, steps: int = STEPS, temperature: float = 1.0
+) -> dict[str, Any]:
     """Train ``seeds`` independent problems; returns the per-seed losses and the curve."""
     import jax
     import jax.numpy as jnp
@@ -75,14 +79,14 @@ def run(method: str, p: float, seeds: int, steps: int = STEPS,
             val, g = jax.value_and_grad(loss_fn)(th, k)
             m = 0.9 * m + 0.1 * g
             v = 0.999 * v + 0.001 * g * g
-            th = th - LR * (m / (1 - 0.9 ** t)) / (jnp.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+            th = th - LR * (m / (1 - 0.9**t)) / (jnp.sqrt(v / (1 - 0.999**t)) + 1e-8)
             return (th, m, v), val
 
         ts = jnp.arange(1, steps + 1, dtype=jnp.float32)
         keys = jax.random.split(k1, steps)
         (th, _, _), losses = jax.lax.scan(step, (theta, 0 * theta, 0 * theta), (ts, keys))
         q0 = jax.nn.softmax(th, axis=-1)[:, 0]
-        exact = jnp.mean(q0 * (1 - T_TARGET) ** p + (1 - q0) * T_TARGET ** p)
+        exact = jnp.mean(q0 * (1 - T_TARGET) ** p + (1 - q0) * T_TARGET**p)
         return losses, exact
 
     keys = jax.random.split(jax.random.key(0), seeds)
@@ -92,20 +96,37 @@ def run(method: str, p: float, seeds: int, steps: int = STEPS,
     seconds = time.perf_counter() - t0
     final = losses[:, -LAST:].mean(1)
     curve = losses.reshape(seeds, -1, LAST).mean(2).mean(0)  # mean loss per 200-step epoch
-    return {"method": method, "p": p, "seeds": seeds, "steps": steps,
-            "temperature": temperature, "final": final.tolist(),
-            "final_mean": float(final.mean()), "final_std": float(final.std(ddof=1)),
-            "exact_mean": float(exact.mean()), "optimum": T_TARGET ** p,
-            "epoch_curve": curve.tolist(), "seconds": round(seconds, 2)}
+    return {
+        "method": method,
+        "p": p,
+        "seeds": seeds,
+        "steps": steps,
+        "temperature": temperature,
+        "final": final.tolist(),
+        "final_mean": float(final.mean()),
+        "final_std": float(final.std(ddof=1)),
+        "exact_mean": float(exact.mean()),
+        "optimum": T_TARGET**p,
+        "epoch_curve": curve.tolist(),
+        "seconds": round(seconds, 2),
+    }
 
 
 def table(rows: list[list[Any]]) -> str:
-    head = ["p", "method", "final loss (mean of seeds)", "std over seeds",
-            "exact E[loss] at the end", "optimum t^p", "seconds"]
+    head = [
+        "p",
+        "method",
+        "final loss (mean of seeds)",
+        "std over seeds",
+        "exact E[loss] at the end",
+        "optimum t^p",
+        "seconds",
+    ]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        out.append("| " + " | ".join(f"{x:.4f}" if isinstance(x, float) else str(x)
-                                     for x in r) + " |")
+        out.append(
+            "| " + " | ".join(f"{x:.4f}" if isinstance(x, float) else str(x) for x in r) + " |"
+        )
     return "\n".join(out)
 
 
@@ -116,13 +137,14 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ps = sorted({r["p"] for r in results})
-    fig, axes = plt.subplots(1, len(ps), figsize=(4.2 * len(ps), 3.6), squeeze=False,
-                             constrained_layout=True)
+    fig, axes = plt.subplots(
+        1, len(ps), figsize=(4.2 * len(ps), 3.6), squeeze=False, constrained_layout=True
+    )
     for ax, p in zip(axes[0], ps, strict=True):
         for r in (r for r in results if r["p"] == p):
             c = r["epoch_curve"]
             ax.plot(np.arange(1, len(c) + 1) * LAST, c, label=METHODS[r["method"]])
-        ax.axhline(T_TARGET ** p, color="k", lw=0.8, ls=":", label="optimum $t^p$")
+        ax.axhline(T_TARGET**p, color="k", lw=0.8, ls=":", label="optimum $t^p$")
         ax.set_title(f"p = {p} ({results[0]['seeds']} seeds)")
         ax.set_xlabel("step")
         ax.set_ylabel("training loss (mean over 200 steps)")
@@ -132,8 +154,9 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="p = 2 only, 3 seeds")
     ap.add_argument("--seeds", type=int, default=None)
     ap.add_argument("--out", type=Path, default=RESULTS)
@@ -147,14 +170,26 @@ def main() -> None:
         for m in METHODS:
             r = run(m, p, seeds)
             results.append(r)
-            rows.append([p, METHODS[m], r["final_mean"], r["final_std"], r["exact_mean"],
-                         r["optimum"], r["seconds"]])
+            rows.append(
+                [
+                    p,
+                    METHODS[m],
+                    r["final_mean"],
+                    r["final_std"],
+                    r["exact_mean"],
+                    r["optimum"],
+                    r["seconds"],
+                ]
+            )
     tag = "quick" if args.quick else "full"
     total = time.perf_counter() - t0
     (args.out / f"reinmax_poly_{tag}.json").write_text(
-        json.dumps({"results": results, "total_seconds": round(total, 1)}, indent=1))
-    print(f"{seeds} seeds, {STEPS} steps, batch {BATCH}, Adam {LR}, temperature 1; "
-          f"{total:.0f} s in all\n")
+        json.dumps({"results": results, "total_seconds": round(total, 1)}, indent=1)
+    )
+    print(
+        f"{seeds} seeds, {STEPS} steps, batch {BATCH}, Adam {LR}, temperature 1; "
+        f"{total:.0f} s in all\n"
+    )
     print(table(rows))
     plot(results, args.out / f"reinmax_poly_{tag}.png")
 

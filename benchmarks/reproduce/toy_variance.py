@@ -38,8 +38,14 @@ sys.path.insert(0, str(ROOT))
 from relaxarray import estimators as est  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-LABELS = {"reinforce": "REINFORCE", "rloo": "RLOO (2 samples)", "arm": "ARM",
-          "disarm": "DisARM", "rebar": "REBAR", "relax": "RELAX"}
+LABELS = {
+    "reinforce": "REINFORCE",
+    "rloo": "RLOO (2 samples)",
+    "arm": "ARM",
+    "disarm": "DisARM",
+    "rebar": "REBAR",
+    "relax": "RELAX",
+}
 ADAPTIVE = ("rebar", "relax")
 LR = 0.01
 HID = 10
@@ -54,9 +60,14 @@ def init_cv(seed: int = 0) -> dict[str, Any]:
 
     r = np.random.default_rng(seed)
     f32 = jnp.float32
-    return {"eta": jnp.ones((), f32), "log_temp": jnp.asarray(np.log(0.5), f32),
-            "w1": jnp.asarray(r.standard_normal(HID), f32), "b1": jnp.zeros(HID, f32),
-            "w2": jnp.zeros(HID, f32), "b2": jnp.zeros((), f32)}
+    return {
+        "eta": jnp.ones((), f32),
+        "log_temp": jnp.asarray(np.log(0.5), f32),
+        "w1": jnp.asarray(r.standard_normal(HID), f32),
+        "b1": jnp.zeros(HID, f32),
+        "w2": jnp.zeros(HID, f32),
+        "b2": jnp.zeros((), f32),
+    }
 
 
 def grad_estimate(name: str, t: float, theta: Any, cv: Any, key: Any) -> Any:
@@ -73,8 +84,7 @@ def grad_estimate(name: str, t: float, theta: Any, cv: Any, key: Any) -> Any:
         if name in ("reinforce", "rloo"):
             s = 2 if name == "rloo" else 1
             noise = jax.random.uniform(key, (s, 1), th.dtype, tiny)
-            return est.reinforce(f, th, baseline="rloo" if s == 2 else None,
-                                 noise=noise).sum()
+            return est.reinforce(f, th, baseline="rloo" if s == 2 else None, noise=noise).sum()
         if name in ("arm", "disarm"):
             noise = jax.random.uniform(key, (1, 1), th.dtype, tiny)
             return getattr(est, name)(f, th, noise=noise).sum()
@@ -98,13 +108,15 @@ def _adam(p: Any, g: Any, m: Any, v: Any, t: Any) -> tuple[Any, Any, Any]:
 
     m = jax.tree.map(lambda a, b: 0.9 * a + 0.1 * b, m, g)
     v = jax.tree.map(lambda a, b: 0.999 * a + 0.001 * b * b, v, g)
-    p = jax.tree.map(lambda q, a, b: q - LR * (a / (1 - 0.9 ** t))
-                     / (jnp.sqrt(b / (1 - 0.999 ** t)) + 1e-8), p, m, v)
+    p = jax.tree.map(
+        lambda q, a, b: q - LR * (a / (1 - 0.9**t)) / (jnp.sqrt(b / (1 - 0.999**t)) + 1e-8), p, m, v
+    )
     return p, m, v
 
 
-def run(name: str, t: float, steps: int, draws: int, var_every: int = 10,
-        seed: int = 0) -> dict[str, Any]:
+def run(
+    name: str, t: float, steps: int, draws: int, var_every: int = 10, seed: int = 0
+) -> dict[str, Any]:
     import jax
     import jax.numpy as jnp
 
@@ -113,14 +125,18 @@ def run(name: str, t: float, steps: int, draws: int, var_every: int = 10,
         # opt: (m_th, v_th, m_cv, v_cv)
         i, key = inp
         k_train, k_var = jax.random.split(key)
+
         def measure(_: Any) -> Any:
             many = jax.vmap(lambda k: grad_estimate(name, t, th, cv, k))(
-                jax.random.split(k_var, draws))
+                jax.random.split(k_var, draws)
+            )
             return jnp.stack([jnp.var(many, ddof=1), jnp.mean(many)])
 
-        var, mean = jax.lax.cond((i - 1) % var_every == 0, measure,
-                                 lambda _: jnp.full((2,), jnp.nan), None)
+        var, mean = jax.lax.cond(
+            (i - 1) % var_every == 0, measure, lambda _: jnp.full((2,), jnp.nan), None
+        )
         if name in ADAPTIVE:
+
             def sq(c: Any) -> Any:
                 g = grad_estimate(name, t, th, c, k_train)
                 return g * g, g
@@ -132,8 +148,8 @@ def run(name: str, t: float, steps: int, draws: int, var_every: int = 10,
             mc, vc = opt[2], opt[3]
         th2, mt, vt = _adam(th, jnp.reshape(g, (1,)), opt[0], opt[1], i)
         p = jax.nn.sigmoid(th[0])
-        exact = p * (1 - p) * ((1 - t) ** 2 - t ** 2)
-        loss = (1 - p) * t ** 2 + p * (1 - t) ** 2
+        exact = p * (1 - p) * ((1 - t) ** 2 - t**2)
+        loss = (1 - p) * t**2 + p * (1 - t) ** 2
         return (th2, cv, (mt, vt, mc, vc)), (var, th[0], loss, exact, mean)
 
     cv = init_cv(seed)
@@ -143,16 +159,26 @@ def run(name: str, t: float, steps: int, draws: int, var_every: int = 10,
     ts = jnp.arange(1, steps + 1, dtype=jnp.float32)
     keys = jax.random.split(jax.random.key(seed), steps)
     t0 = time.perf_counter()
-    (thf, cvf, _), (var, theta, loss, exact, mean) = jax.jit(
-        lambda c, x: jax.lax.scan(step, c, x))(carry, (ts, keys))
+    (thf, cvf, _), (var, theta, loss, exact, mean) = jax.jit(lambda c, x: jax.lax.scan(step, c, x))(
+        carry, (ts, keys)
+    )
     sel = slice(0, steps, var_every)
-    out = {"estimator": name, "t": t, "steps": steps, "draws": draws,
-           "var_every": var_every, "var_steps": list(range(1, steps + 1, var_every)),
-           "variance": np.asarray(var)[sel].tolist(), "theta": np.asarray(theta)[sel].tolist(),
-           "loss": np.asarray(loss)[sel].tolist(), "final_loss": float(loss[-1]),
-           "exact_grad": np.asarray(exact)[sel].tolist(),
-           "mean_estimate": np.asarray(mean)[sel].tolist(), "final_theta": float(thf[0]),
-           "seconds": round(time.perf_counter() - t0, 2)}
+    out = {
+        "estimator": name,
+        "t": t,
+        "steps": steps,
+        "draws": draws,
+        "var_every": var_every,
+        "var_steps": list(range(1, steps + 1, var_every)),
+        "variance": np.asarray(var)[sel].tolist(),
+        "theta": np.asarray(theta)[sel].tolist(),
+        "loss": np.asarray(loss)[sel].tolist(),
+        "final_loss": float(loss[-1]),
+        "exact_grad": np.asarray(exact)[sel].tolist(),
+        "mean_estimate": np.asarray(mean)[sel].tolist(),
+        "final_theta": float(thf[0]),
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
     if name in ADAPTIVE:
         out["final_eta"] = float(cvf["eta"])
         out["final_temperature"] = float(jnp.exp(cvf["log_temp"]))
@@ -165,18 +191,35 @@ def summary(results: list[dict[str, Any]]) -> list[list[Any]]:
         v = np.asarray(r["variance"])
         ref = next(q for q in results if q["t"] == r["t"] and q["estimator"] == "reinforce")
         ratio = np.asarray(v) / np.asarray(ref["variance"])
-        rows.append([r["t"], LABELS[r["estimator"]], float(v[0]), float(np.median(v)),
-                     float(np.median(ratio)), r["final_theta"], r["final_loss"]])
+        rows.append(
+            [
+                r["t"],
+                LABELS[r["estimator"]],
+                float(v[0]),
+                float(np.median(v)),
+                float(np.median(ratio)),
+                r["final_theta"],
+                r["final_loss"],
+            ]
+        )
     return rows
 
 
 def table(rows: list[list[Any]]) -> str:
-    head = ["t", "estimator", "Var at step 1", "median Var over the run",
-            "median Var / REINFORCE's (same step)", "final theta", "final E[f]"]
+    head = [
+        "t",
+        "estimator",
+        "Var at step 1",
+        "median Var over the run",
+        "median Var / REINFORCE's (same step)",
+        "final theta",
+        "final E[f]",
+    ]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        out.append("| " + " | ".join(f"{x:.4g}" if isinstance(x, float) else str(x)
-                                     for x in r) + " |")
+        out.append(
+            "| " + " | ".join(f"{x:.4g}" if isinstance(x, float) else str(x) for x in r) + " |"
+        )
     return "\n".join(out)
 
 
@@ -187,19 +230,20 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ts = sorted({r["t"] for r in results})
-    fig, axes = plt.subplots(2, len(ts), figsize=(5.5 * len(ts), 6.5), squeeze=False,
-                             constrained_layout=True)
+    fig, axes = plt.subplots(
+        2, len(ts), figsize=(5.5 * len(ts), 6.5), squeeze=False, constrained_layout=True
+    )
     for j, t in enumerate(ts):
         for r in (r for r in results if r["t"] == t):
             v = np.log10(np.asarray(r["variance"]) + 1e-30)
             w = max(1, len(v) // 50)
             smooth = np.convolve(v, np.ones(w) / w, mode="valid")
-            x = np.asarray(r["var_steps"])[w // 2: w // 2 + len(smooth)]
+            x = np.asarray(r["var_steps"])[w // 2 : w // 2 + len(smooth)]
             axes[0, j].plot(x, smooth, label=LABELS[r["estimator"]])
             axes[1, j].plot(r["var_steps"], r["loss"], label=LABELS[r["estimator"]])
         axes[0, j].set_title(f"t = {t}: variance of the gradient estimate")
         axes[0, j].set_ylabel("log10 variance")
-        axes[1, j].axhline(t ** 2, color="k", lw=0.8, ls=":", label="optimum $t^2$")
+        axes[1, j].axhline(t**2, color="k", lw=0.8, ls=":", label="optimum $t^2$")
         axes[1, j].set_title(f"t = {t}: exact loss E[(b - t)^2] at the current theta")
         axes[1, j].set_xlabel("step")
         axes[0, j].legend(frameon=False, fontsize=8)
@@ -209,8 +253,9 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--draws", type=int, default=None)
@@ -225,9 +270,12 @@ def main() -> None:
     total = time.perf_counter() - t0
     tag = "quick" if args.quick else "full"
     (args.out / f"toy_variance_{tag}.json").write_text(
-        json.dumps({"results": results, "total_seconds": round(total, 1)}))
-    print(f"{steps} Adam steps (lr {LR}); variance from {draws} estimates every {every} steps; "
-          f"{total:.0f} s in all\n")
+        json.dumps({"results": results, "total_seconds": round(total, 1)})
+    )
+    print(
+        f"{steps} Adam steps (lr {LR}); variance from {draws} estimates every {every} steps; "
+        f"{total:.0f} s in all\n"
+    )
     print(table(summary(results)))
     plot(results, args.out / f"toy_variance_{tag}.png")
 

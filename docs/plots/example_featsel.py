@@ -34,9 +34,20 @@ def main(out: Path) -> int:
     for gate in ("hard-concrete", "gaussian"):
         name = "featsel_" + gate.replace("-", "_")
         result = subprocess.run(
-            [sys.executable, str(ROOT / "examples" / "feature_selection.py"), "--quick",
-             "--gate", gate, "--plot", str(out / "examples" / f"{name}.png")],
-            capture_output=True, text=True, check=False, cwd=ROOT, env=env,
+            [
+                sys.executable,
+                str(ROOT / "examples" / "feature_selection.py"),
+                "--quick",
+                "--gate",
+                gate,
+                "--plot",
+                str(out / "examples" / f"{name}.png"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+            env=env,
         )
         if result.returncode != 0:
             print(result.stderr, file=sys.stderr)

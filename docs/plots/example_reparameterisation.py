@@ -18,9 +18,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def main(out: Path) -> int:
     (out / "fragments").mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "temperature_and_reparameterisation.py"),
-         "--quick", "--plot", str(out / "examples")],
-        capture_output=True, text=True, check=False, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "examples" / "temperature_and_reparameterisation.py"),
+            "--quick",
+            "--plot",
+            str(out / "examples"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
     )
     if result.returncode != 0:
         print(result.stderr, file=sys.stderr)

@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _run(args: list[str]) -> str:
     env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg")
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run([sys.executable, *args], capture_output=True, text=True,
-                            check=False, cwd=ROOT, env=env)
+    result = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, check=False, cwd=ROOT, env=env
+    )
     if result.returncode != 0:
         print(result.stderr, file=sys.stderr)
         raise SystemExit(result.returncode)
@@ -32,14 +33,23 @@ def _run(args: list[str]) -> str:
 def main(out: Path) -> int:
     (out / "fragments").mkdir(parents=True, exist_ok=True)
     (out / "examples").mkdir(parents=True, exist_ok=True)
-    text = _run(["-m", "relaxarray", "demo", "--no-progress", "--plot",
-                 str(out / "examples" / "demo.png")])
+    text = _run(
+        ["-m", "relaxarray", "demo", "--no-progress", "--plot", str(out / "examples" / "demo.png")]
+    )
     part = text.split("Estimator comparison:")[1]
     lines = [ln for ln in part.splitlines()[1:] if not ln.startswith("wrote ")]
     (out / "fragments" / "demo.md").write_text("\n".join(lines) + "\n")
     with tempfile.TemporaryDirectory() as tmp:
-        text = _run([str(ROOT / "examples" / "discrete_vae_torch.py"), "--quick",
-                     "--estimator", "disarm", "--out", tmp])
+        text = _run(
+            [
+                str(ROOT / "examples" / "discrete_vae_torch.py"),
+                "--quick",
+                "--estimator",
+                "disarm",
+                "--out",
+                tmp,
+            ]
+        )
         for name in ("reconstructions.png", "samples.png"):
             shutil.copy(Path(tmp) / name, out / "examples" / f"vae_{name}")
     kept = [ln for ln in text.splitlines() if ln.startswith(("discrete", "epoch"))]

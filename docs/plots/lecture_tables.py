@@ -54,8 +54,11 @@ def main(out: Path) -> int:
         cells = ", ".join(_fmt(float(v), scientific, 3) for v in got)
         lecture = ", ".join(_fmt(v, scientific, 3) for v in printed)
         lines.append(f"| {t} | [{cells}] | [{lecture}] |")
-    lines += ["", "| $T$ | `soft_argmax` | lecture | `soft_max` | lecture |",
-              "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "| $T$ | `soft_argmax` | lecture | `soft_max` | lecture |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for t in SOFT_ARGMAX:
         idx = float(rx.soft_argmax(x, temperature=t))
         mx = float(rx.soft_max(x, temperature=t))

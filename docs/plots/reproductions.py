@@ -31,8 +31,10 @@ def main(out: Path) -> None:
     vae = [r for r in vae if r["curve"]]
     if vae:
         binary_vae.plot(vae, out / "reproduce_vae.png")
-    for name, mod, png in (("reinmax_poly", reinmax_poly, "reproduce_reinmax.png"),
-                           ("toy_variance", toy_variance, "reproduce_toy.png")):
+    for name, mod, png in (
+        ("reinmax_poly", reinmax_poly, "reproduce_reinmax.png"),
+        ("toy_variance", toy_variance, "reproduce_toy.png"),
+    ):
         for tag in ("full", "quick"):
             path = RESULTS / f"{name}_{tag}.json"
             if path.exists():

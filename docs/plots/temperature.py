@@ -28,8 +28,7 @@ def main(out: Path) -> None:
     width = 0.8 / len(temps)
     for j, t in enumerate(temps):
         p = rx.softmax(X, temperature=t)
-        ax0.bar(np.arange(4) + (j - (len(temps) - 1) / 2) * width, p, width,
-                label=f"T = {t}")
+        ax0.bar(np.arange(4) + (j - (len(temps) - 1) / 2) * width, p, width, label=f"T = {t}")
     ax0.set_xticks(range(4), [f"$x_{i}$ = {v}" for i, v in enumerate(X)])
     ax0.set_ylabel("softmax(x / T)")
     ax0.set_ylim(0, 1.05)

@@ -156,9 +156,7 @@ class PortableKey:
     def __post_init__(self) -> None:
         for name in ("k0", "k1"):
             value = getattr(self, name)
-            if isinstance(value, bool) or (
-                isinstance(value, int) and not 0 <= value <= MASK32
-            ):
+            if isinstance(value, bool) or (isinstance(value, int) and not 0 <= value <= MASK32):
                 raise ValueError(f"PortableKey.{name} must be an int in [0, 2**32), got {value!r}")
             if isinstance(value, float):
                 raise ValueError(f"PortableKey.{name} must be an int in [0, 2**32), got {value!r}")

@@ -327,9 +327,7 @@ def shape_tuple(shape: int | Sequence[int], name: str = "shape") -> tuple[int, .
     if _is_size(shape):
         return (_size(shape, name),)
     if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence):
-        raise TypeError(
-            f"{name} must be an int or a tuple of ints, got {type(shape).__name__}"
-        )
+        raise TypeError(f"{name} must be an int or a tuple of ints, got {type(shape).__name__}")
     return tuple(_size(s, name) for s in shape)
 
 

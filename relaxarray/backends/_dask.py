@@ -45,7 +45,11 @@ def _block_generator(seed: int, start: int) -> Any:
 
 
 def _draw_block(
-    kind: str, rng: Any, shape: tuple[int, ...], dtype: Any, start: tuple[int, ...],
+    kind: str,
+    rng: Any,
+    shape: tuple[int, ...],
+    dtype: Any,
+    start: tuple[int, ...],
     block: tuple[int, ...],
 ) -> Any:
     """One block of noise (a NumPy array): runs in a dask task."""

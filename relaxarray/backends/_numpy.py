@@ -19,13 +19,22 @@ class NumpyUint32Ops(Uint32Ops):
         import numpy as np
 
         if not all(isinstance(k, int) for k in ks) or not (
-            isinstance(x0, np.ndarray) and isinstance(x1, np.ndarray) and x0.ndim == 1
-            and x0.shape == x1.shape and x0.flags.writeable and x1.flags.writeable
+            isinstance(x0, np.ndarray)
+            and isinstance(x1, np.ndarray)
+            and x0.ndim == 1
+            and x0.shape == x1.shape
+            and x0.flags.writeable
+            and x1.flags.writeable
         ):
             return super().rounds(x0, x1, ks)
-        plan = [(np.uint32(r), np.uint32(32 - r),
-                 None if a is None or b is None else (np.uint32(a), np.uint32(b)))
-                for r, a, b in threefry.schedule(ks)]
+        plan = [
+            (
+                np.uint32(r),
+                np.uint32(32 - r),
+                None if a is None or b is None else (np.uint32(a), np.uint32(b)),
+            )
+            for r, a, b in threefry.schedule(ks)
+        ]
         tmp = np.empty(min(_BLOCK, x0.shape[0]), dtype=np.uint32)
         for start in range(0, x0.shape[0], _BLOCK):
             a, b = x0[start : start + _BLOCK], x1[start : start + _BLOCK]

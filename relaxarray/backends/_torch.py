@@ -94,13 +94,28 @@ class Int32LaneOps(Uint32Ops):
     def rounds(self, x0: Array, x1: Array, ks: list[Any]) -> tuple[Array, Array]:
         # fused: in place on the fresh words, one temporary per block (the same bits)
         torch = _torch()
-        if not all(isinstance(k, int) for k in ks) or torch.compiler.is_compiling() or not (
-            type(x0) is torch.Tensor and type(x1) is torch.Tensor and x0.ndim == 1
-            and x0.shape == x1.shape and x0.is_contiguous() and x1.is_contiguous()
+        if (
+            not all(isinstance(k, int) for k in ks)
+            or torch.compiler.is_compiling()
+            or not (
+                type(x0) is torch.Tensor
+                and type(x1) is torch.Tensor
+                and x0.ndim == 1
+                and x0.shape == x1.shape
+                and x0.is_contiguous()
+                and x1.is_contiguous()
+            )
         ):
             return super().rounds(x0, x1, ks)
-        plan = [(r, (1 << r) - 1, None if a is None else self._signed(a),
-                 None if b is None else self._signed(b)) for r, a, b in threefry.schedule(ks)]
+        plan = [
+            (
+                r,
+                (1 << r) - 1,
+                None if a is None else self._signed(a),
+                None if b is None else self._signed(b),
+            )
+            for r, a, b in threefry.schedule(ks)
+        ]
         n = x0.shape[0]
         block = 1 << 20
         tmp = torch.empty(min(block, n), dtype=x0.dtype, device=x0.device)
@@ -243,7 +258,11 @@ class TorchAdapter(Adapter):
             draw = self._normal if kind == "normal" else self._uniform
             local = draw(rng, local_shape, dtype, device)
         return dtensor.from_local(
-            local, mesh, placements, run_check=False, shape=torch.Size(shape),
+            local,
+            mesh,
+            placements,
+            run_check=False,
+            shape=torch.Size(shape),
             stride=_strides(shape),
         )
 

@@ -78,8 +78,9 @@ class RelaxedBernoulli(_BinaryBase[ArrayT]):
 
     def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         lg = self.xp.broadcast_to(self.logits, self.batch_shape)
-        return relaxed_bernoulli(lg, temperature=self.temperature, sample_shape=sample_shape,
-                                 rng=rng)
+        return relaxed_bernoulli(
+            lg, temperature=self.temperature, sample_shape=sample_shape, rng=rng
+        )
 
     def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
         return self.adapter.stop_gradient(self.rsample(sample_shape, rng=rng))
@@ -90,8 +91,15 @@ class RelaxedBernoulli(_BinaryBase[ArrayT]):
         r"""Samples of the pre-sigmoid logistic variable :math:`x = (\ell + L)/T`."""
         xp, adapter = self.xp, self.adapter
         lg = xp.broadcast_to(self.logits, self.batch_shape)
-        u = get_noise(xp, adapter, rng=rng, noise=None, sample_shape=sample_shape,
-                      batch_shape=self.batch_shape, like=lg)
+        u = get_noise(
+            xp,
+            adapter,
+            rng=rng,
+            noise=None,
+            sample_shape=sample_shape,
+            batch_shape=self.batch_shape,
+            like=lg,
+        )
         return (lg + (xp.log(u) - xp.log1p(-u))) / self.temperature
 
     def _logistic_log_density(self, x: Array) -> tuple[Array, Array, Array]:
@@ -249,8 +257,9 @@ class RelaxedOneHotCategorical(ExpRelaxedOneHotCategorical[ArrayT]):
     """
 
     def rsample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
-        return gumbel_softmax(self._full_logits(), temperature=self._t(),
-                              sample_shape=sample_shape, rng=rng)
+        return gumbel_softmax(
+            self._full_logits(), temperature=self._t(), sample_shape=sample_shape, rng=rng
+        )
 
     @property
     def support(self) -> Constraint:

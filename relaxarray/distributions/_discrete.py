@@ -83,7 +83,9 @@ class _BinaryBase(Distribution[ArrayT]):
 
     _fields: ClassVar[dict[str, int]] = {"_logits": 0, "_probs": 0}
     arg_constraints: ClassVar[dict[str, Constraint]] = {
-        "logits": constraints.real, "probs": constraints.unit_interval}
+        "logits": constraints.real,
+        "probs": constraints.unit_interval,
+    }
 
     def __init__(
         self,
@@ -123,8 +125,10 @@ class _BinaryBase(Distribution[ArrayT]):
         p = self._probs
         k1, k0 = keep1 & (p > 0), keep0 & (p < 1)
         zero, neg_inf = xp.zeros_like(p), -_inf(xp, p)
-        return (xp.where(k1, _guarded_log(xp, p, k1), xp.where(keep1, neg_inf, zero)),
-                xp.where(k0, _guarded_log1m(xp, p, k0), xp.where(keep0, neg_inf, zero)))
+        return (
+            xp.where(k1, _guarded_log(xp, p, k1), xp.where(keep1, neg_inf, zero)),
+            xp.where(k0, _guarded_log1m(xp, p, k0), xp.where(keep0, neg_inf, zero)),
+        )
 
 
 class Bernoulli(_BinaryBase[ArrayT]):
@@ -168,8 +172,15 @@ class Bernoulli(_BinaryBase[ArrayT]):
         """``(u, logits)``: uniform noise and logits broadcast to the batch shape."""
         xp, adapter = self.xp, self.adapter
         lg = xp.broadcast_to(self.logits, self.batch_shape)
-        u = get_noise(xp, adapter, rng=rng, noise=None, sample_shape=sample_shape,
-                      batch_shape=self.batch_shape, like=lg)
+        u = get_noise(
+            xp,
+            adapter,
+            rng=rng,
+            noise=None,
+            sample_shape=sample_shape,
+            batch_shape=self.batch_shape,
+            like=lg,
+        )
         return u, lg
 
     def sample(self, sample_shape: int | tuple[int, ...] = (), *, rng: object = None) -> ArrayT:
@@ -197,8 +208,10 @@ class Bernoulli(_BinaryBase[ArrayT]):
     def enumerate_support(self, expand: bool = True) -> ArrayT:
         """``[0, 1]`` along a new leading axis, broadcast to the batch shape if ``expand``."""
         xp, p = self.xp, self.probs
-        values = xp.reshape(xp.asarray([0.0, 1.0], dtype=p.dtype, device=device(p)),
-                            (2,) + (1,) * len(self.batch_shape))
+        values = xp.reshape(
+            xp.asarray([0.0, 1.0], dtype=p.dtype, device=device(p)),
+            (2,) + (1,) * len(self.batch_shape),
+        )
         return xp.broadcast_to(values, (2, *self.batch_shape)) if expand else values
 
     @property
@@ -245,7 +258,9 @@ class _CategoricalBase(Distribution[ArrayT]):
 
     _fields: ClassVar[dict[str, int]] = {"_logits": 1, "_probs": 1}
     arg_constraints: ClassVar[dict[str, Constraint]] = {
-        "logits": constraints.real_vector, "probs": constraints.simplex}
+        "logits": constraints.real_vector,
+        "probs": constraints.simplex,
+    }
 
     def __init__(
         self,
@@ -483,8 +498,9 @@ class StraightThroughCategorical(OneHotCategorical[ArrayT]):
         t = self.temperature
         if hasattr(t, "shape"):
             t = self.xp.expand_dims(t, axis=-1)
-        return gumbel_softmax(self._full_logits(), temperature=t, hard=True,
-                              sample_shape=sample_shape, rng=rng)
+        return gumbel_softmax(
+            self._full_logits(), temperature=t, hard=True, sample_shape=sample_shape, rng=rng
+        )
 
 
 @register_kl(Bernoulli, Bernoulli)
@@ -493,8 +509,9 @@ def _kl_bernoulli(p: Bernoulli[Array], q: Bernoulli[Array]) -> Array:
     w1, w0 = pp > 0, pp < 1
     lp1, lp0 = p._log_masses(w1, w0)
     lq1, lq0 = q._log_masses(w1, w0)
-    return (_xlogy_where(xp, pp, xp.where(w1, lp1 - lq1, 0.0))
-            + _xlogy_where(xp, 1.0 - pp, xp.where(w0, lp0 - lq0, 0.0)))
+    return _xlogy_where(xp, pp, xp.where(w1, lp1 - lq1, 0.0)) + _xlogy_where(
+        xp, 1.0 - pp, xp.where(w0, lp0 - lq0, 0.0)
+    )
 
 
 @register_kl(Categorical, Categorical)

@@ -84,7 +84,9 @@ class Kumaraswamy(Distribution[ArrayT]):
     _fields: ClassVar[dict[str, int]] = {"a": 0, "b": 0}
 
     arg_constraints: ClassVar[dict[str, Constraint]] = {
-        "a": constraints.positive, "b": constraints.positive}
+        "a": constraints.positive,
+        "b": constraints.positive,
+    }
 
     def __init__(self, a: ArrayT, b: ArrayT, *, validate_args: bool | None = None) -> None:
         xp, adapter = namespace_and_adapter(a, b)

@@ -45,7 +45,9 @@ class Normal(Distribution[ArrayT]):
     _fields: ClassVar[dict[str, int]] = {"loc": 0, "scale": 0}
 
     arg_constraints: ClassVar[dict[str, Constraint]] = {
-        "loc": constraints.real, "scale": constraints.positive}
+        "loc": constraints.real,
+        "scale": constraints.positive,
+    }
 
     def __init__(self, loc: ArrayT, scale: Any, *, validate_args: bool | None = None) -> None:
         self._validate_args = resolve_validate(validate_args)
@@ -109,8 +111,9 @@ class Normal(Distribution[ArrayT]):
 
     @property
     def variance(self) -> ArrayT:
-        return self.xp.broadcast_to(self.scale * self.scale * self.xp.ones_like(self.loc),
-                                    self.batch_shape)
+        return self.xp.broadcast_to(
+            self.scale * self.scale * self.xp.ones_like(self.loc), self.batch_shape
+        )
 
 
 @register_kl(Normal, Normal)

@@ -101,8 +101,10 @@ def logits_or_probs(
     computed on demand.
     """
     if (logits is None) == (probs is None):
-        raise ValueError("pass exactly one of logits= or probs=" + (
-            ", not both" if logits is not None else "; got neither"))
+        raise ValueError(
+            "pass exactly one of logits= or probs="
+            + (", not both" if logits is not None else "; got neither")
+        )
     name, value = ("logits", logits) if logits is not None else ("probs", probs)
     xp, adapter = namespace_and_adapter(value)
     as_float_array(value, name, xp)

@@ -80,8 +80,9 @@ class _RealVector(_Real):
 
 
 class _Interval(Constraint):
-    def __init__(self, lower: float, upper: float, *, open_lower: bool = False,
-                 open_upper: bool = False) -> None:
+    def __init__(
+        self, lower: float, upper: float, *, open_lower: bool = False, open_upper: bool = False
+    ) -> None:
         self.lower, self.upper = float(lower), float(upper)
         self.open_lower, self.open_upper = open_lower, open_upper
         lb = "(" if open_lower else "["

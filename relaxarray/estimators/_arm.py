@@ -65,15 +65,17 @@ def _coefficients(p: Prepared, b: Array, bt: Array, fb: Array, fbt: Array, dis: 
     return xp.where(xp.isnan(theta), theta, -d * (p.noise - 0.5))
 
 
-def _explicit(f: Objective, logits: Array, num_samples: int, rng: object,
-              noise: Array | None, dis: bool) -> EstimatorResult[Array]:
+def _explicit(
+    f: Objective, logits: Array, num_samples: int, rng: object, noise: Array | None, dis: bool
+) -> EstimatorResult[Array]:
     p, b, bt, fb, fbt = _pairs(f, logits, num_samples, rng, noise)
     g = _coefficients(p, b, bt, fb, fbt, dis)
     return EstimatorResult(p.xp.mean(0.5 * (fb + fbt), axis=0), p.xp.mean(g, axis=0))
 
 
-def _surrogate(f: Objective, logits: Array, num_samples: int, rng: object,
-               noise: Array | None, dis: bool) -> Array:
+def _surrogate(
+    f: Objective, logits: Array, num_samples: int, rng: object, noise: Array | None, dis: bool
+) -> Array:
     p, b, bt, fb, fbt = _pairs(f, logits, num_samples, rng, noise)
     xp, sg = p.xp, p.adapter.stop_gradient
     g = _coefficients(p, b, bt, fb, fbt, dis)
@@ -98,76 +100,104 @@ _PARAMS = r"""
 
 
 @fill_doc(PARAMS=_PARAMS)
-def arm(f: Objective, logits: ArrayT, /, *, num_samples: int = 1, rng: object = None,
-        noise: Array | None = None) -> ArrayT:
+def arm(
+    f: Objective,
+    logits: ArrayT,
+    /,
+    *,
+    num_samples: int = 1,
+    rng: object = None,
+    noise: Array | None = None,
+) -> ArrayT:
     r"""ARM surrogate (Yin & Zhou 2019): value the antithetic mean of ``f``, gradient
-    :math:`\frac1S\sum_s (f(\tilde b_s) - f(b_s))(u_s - \frac12)` for the logits (plus the
-    pathwise gradient of ``f``'s own parameters, averaged over both samples).
+        :math:`\frac1S\sum_s (f(\tilde b_s) - f(b_s))(u_s - \frac12)` for the logits (plus the
+        pathwise gradient of ``f``'s own parameters, averaged over both samples).
 
-@PARAMS@
+    @PARAMS@
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from relaxarray import estimators as est
-    >>> est.arm(lambda b: b.sum(axis=-1), np.zeros(3), num_samples=2, rng=0).shape
-    ()
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relaxarray import estimators as est
+        >>> est.arm(lambda b: b.sum(axis=-1), np.zeros(3), num_samples=2, rng=0).shape
+        ()
     """
     return _surrogate(f, logits, num_samples, rng, noise, dis=False)
 
 
 @fill_doc(PARAMS=_PARAMS)
-def arm_grad(f: Objective, logits: ArrayT, /, *, num_samples: int = 1, rng: object = None,
-             noise: Array | None = None) -> EstimatorResult[ArrayT]:
+def arm_grad(
+    f: Objective,
+    logits: ArrayT,
+    /,
+    *,
+    num_samples: int = 1,
+    rng: object = None,
+    noise: Array | None = None,
+) -> EstimatorResult[ArrayT]:
     r"""ARM, explicit form (every backend); ``grad`` equals :func:`arm`'s gradient for
-    the same noise.
+        the same noise.
 
-@PARAMS@
+    @PARAMS@
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from relaxarray import estimators as est
-    >>> r = est.arm_grad(lambda b: (b - 0.45) ** 2, np.zeros(1), num_samples=4, rng=0)
-    >>> r.grad.shape
-    (1,)
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relaxarray import estimators as est
+        >>> r = est.arm_grad(lambda b: (b - 0.45) ** 2, np.zeros(1), num_samples=4, rng=0)
+        >>> r.grad.shape
+        (1,)
     """
     return _explicit(f, logits, num_samples, rng, noise, dis=False)
 
 
 @fill_doc(PARAMS=_PARAMS)
-def disarm(f: Objective, logits: ArrayT, /, *, num_samples: int = 1, rng: object = None,
-           noise: Array | None = None) -> ArrayT:
+def disarm(
+    f: Objective,
+    logits: ArrayT,
+    /,
+    *,
+    num_samples: int = 1,
+    rng: object = None,
+    noise: Array | None = None,
+) -> ArrayT:
     r"""DisARM surrogate (Dong et al. 2020): value the antithetic mean of ``f``, gradient
-    :math:`\frac1S\sum_s \frac12(f(b_s) - f(\tilde b_s))(-1)^{\tilde b_s}
-    \mathbb{1}[b_s \ne \tilde b_s]\sigma(|\theta|)` for the logits.
+        :math:`\frac1S\sum_s \frac12(f(b_s) - f(\tilde b_s))(-1)^{\tilde b_s}
+        \mathbb{1}[b_s \ne \tilde b_s]\sigma(|\theta|)` for the logits.
 
-@PARAMS@
+    @PARAMS@
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from relaxarray import estimators as est
-    >>> est.disarm(lambda b: b.sum(axis=-1), np.zeros(3), num_samples=2, rng=0).shape
-    ()
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relaxarray import estimators as est
+        >>> est.disarm(lambda b: b.sum(axis=-1), np.zeros(3), num_samples=2, rng=0).shape
+        ()
     """
     return _surrogate(f, logits, num_samples, rng, noise, dis=True)
 
 
 @fill_doc(PARAMS=_PARAMS)
-def disarm_grad(f: Objective, logits: ArrayT, /, *, num_samples: int = 1, rng: object = None,
-                noise: Array | None = None) -> EstimatorResult[ArrayT]:
+def disarm_grad(
+    f: Objective,
+    logits: ArrayT,
+    /,
+    *,
+    num_samples: int = 1,
+    rng: object = None,
+    noise: Array | None = None,
+) -> EstimatorResult[ArrayT]:
     r"""DisARM, explicit form (every backend); ``grad`` equals :func:`disarm`'s gradient
-    for the same noise.
+        for the same noise.
 
-@PARAMS@
+    @PARAMS@
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from relaxarray import estimators as est
-    >>> r = est.disarm_grad(lambda b: (b - 0.45) ** 2, np.zeros(1), num_samples=3, rng=0)
-    >>> round(float(r.grad[0]), 12)    # zero variance for one variable at logits 0
-    0.025
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relaxarray import estimators as est
+        >>> r = est.disarm_grad(lambda b: (b - 0.45) ** 2, np.zeros(1), num_samples=3, rng=0)
+        >>> round(float(r.grad[0]), 12)    # zero variance for one variable at logits 0
+        0.025
     """
     return _explicit(f, logits, num_samples, rng, noise, dis=True)

@@ -229,9 +229,7 @@ def prepare(
     xp, adapter = namespace_and_adapter(logits)
     as_float_array(logits, "logits", xp)
     if distribution not in DISTRIBUTIONS:
-        raise ValueError(
-            f"distribution must be 'bernoulli' or 'categorical', got {distribution!r}"
-        )
+        raise ValueError(f"distribution must be 'bernoulli' or 'categorical', got {distribution!r}")
     categorical = distribution == "categorical"
     ax = -1
     if categorical:

@@ -101,17 +101,21 @@ def _bern_only(fn: Callable[..., Any]) -> Callable[..., Any]:
         kw.pop("axis")
         # antithetic: num_samples pairs, 2 * num_samples evaluations of f
         return fn(f, logits, num_samples=max(1, kw.pop("num_samples") // 2), **kw)
+
     return g
 
 
 ESTIMATORS: dict[str, Spec] = {
-    "reinforce": (lambda f, t, **kw: reinforce_grad(f, t, **kw).grad,
-                  lambda f, t, **kw: reinforce(f, t, **kw)),
-    "rloo": (lambda f, t, **kw: reinforce_grad(f, t, baseline="rloo", **kw).grad,
-             lambda f, t, **kw: reinforce(f, t, baseline="rloo", **kw)),
+    "reinforce": (
+        lambda f, t, **kw: reinforce_grad(f, t, **kw).grad,
+        lambda f, t, **kw: reinforce(f, t, **kw),
+    ),
+    "rloo": (
+        lambda f, t, **kw: reinforce_grad(f, t, baseline="rloo", **kw).grad,
+        lambda f, t, **kw: reinforce(f, t, baseline="rloo", **kw),
+    ),
     "arm": (lambda f, t, **kw: _bern_only(arm_grad)(f, t, **kw).grad, _bern_only(arm)),
-    "disarm": (lambda f, t, **kw: _bern_only(disarm_grad)(f, t, **kw).grad,
-               _bern_only(disarm)),
+    "disarm": (lambda f, t, **kw: _bern_only(disarm_grad)(f, t, **kw).grad, _bern_only(disarm)),
     "straight_through": (None, _st_surrogate),
     "st_gumbel_softmax": (None, _st_gumbel_softmax),
     "gumbel_rao": (None, _two_class(gumbel_rao)),
@@ -159,8 +163,10 @@ class EstimatorStats:
         """Largest ``|bias| / stderr`` over the coordinates (``None`` without exact)."""
         if self.bias is None:
             return None
-        return max(abs(b) / s if s > 0 else (math.inf if b != 0 else 0.0)
-                   for b, s in zip(self.bias, self.stderr, strict=True))
+        return max(
+            abs(b) / s if s > 0 else (math.inf if b != 0 else 0.0)
+            for b, s in zip(self.bias, self.stderr, strict=True)
+        )
 
 
 @dataclass(frozen=True)
@@ -206,8 +212,9 @@ class Comparison:
         for r in self.rows:
             z = "n/a" if r.max_z is None else f"{r.max_z:.1f}"
             var = sum(r.variance) / len(r.variance)
-            lines.append(f"| {r.name} | {r.form} | {r.f_evals} | {1e3 * r.seconds:.4f} | "
-                         f"{var:.4e} | {z} |")
+            lines.append(
+                f"| {r.name} | {r.form} | {r.f_evals} | {1e3 * r.seconds:.4f} | {var:.4e} | {z} |"
+            )
         if self.skipped:
             lines.append(f"skipped (need autodiff): {', '.join(self.skipped)}")
         return "\n".join(lines)
@@ -219,7 +226,11 @@ def _flat(xp: Namespace, x: Array) -> tuple[float, ...]:
 
 
 def exact_gradient(
-    f: Callable[[Array], Array], logits: Array, /, *, distribution: str = "bernoulli",
+    f: Callable[[Array], Array],
+    logits: Array,
+    /,
+    *,
+    distribution: str = "bernoulli",
     axis: int = -1,
 ) -> tuple[Array, Array] | None:
     """``(sum E[f], its gradient)`` by enumerating the support, or ``None`` if too large."""
@@ -275,7 +286,11 @@ def compare(
     /,
     *,
     estimators: Sequence[str | tuple[str, Mapping[str, Any]]] = (
-        "reinforce", "rloo", "arm", "disarm", "straight_through"
+        "reinforce",
+        "rloo",
+        "arm",
+        "disarm",
+        "straight_through",
     ),
     num_estimates: int = 1000,
     num_samples: int = 2,
@@ -376,13 +391,20 @@ def compare(
     rows, skipped = [], []
     for label, name, options in specs:
         explicit, surrogate = ESTIMATORS[name]
-        kw: dict[str, Any] = {"distribution": distribution, "axis": ax, "rng": rng,
-                              "num_samples": num_samples, **options}
+        kw: dict[str, Any] = {
+            "distribution": distribution,
+            "axis": ax,
+            "rng": rng,
+            "num_samples": num_samples,
+            **options,
+        }
         counter[0] = 0
         start = time.perf_counter()
         if adapter.differentiable:
-            def loss(t: Array, s: Callable[..., Array] = surrogate,
-                     kw: dict[str, Any] = kw) -> Array:
+
+            def loss(
+                t: Array, s: Callable[..., Array] = surrogate, kw: dict[str, Any] = kw
+            ) -> Array:
                 return xp.sum(s(f_rep, t, **kw))
 
             g = adapter.value_and_grad(loss, [th], [0])[1][0]
@@ -398,8 +420,22 @@ def compare(
         var = xp.sum((g - m) ** 2, axis=0) / (R - 1)
         seconds = (time.perf_counter() - start) / R
         bias = None if exact is None else _flat(xp, m - exact[1])
-        rows.append(EstimatorStats(label, form, _flat(xp, m), _flat(xp, xp.sqrt(var / R)),
-                                   _flat(xp, var), counter[0], seconds, bias))
-    return Comparison(R, None if exact is None else float(exact[0]),
-                      None if exact is None else _flat(xp, exact[1]), tuple(rows),
-                      tuple(skipped))
+        rows.append(
+            EstimatorStats(
+                label,
+                form,
+                _flat(xp, m),
+                _flat(xp, xp.sqrt(var / R)),
+                _flat(xp, var),
+                counter[0],
+                seconds,
+                bias,
+            )
+        )
+    return Comparison(
+        R,
+        None if exact is None else float(exact[0]),
+        None if exact is None else _flat(xp, exact[1]),
+        tuple(rows),
+        tuple(skipped),
+    )

@@ -222,6 +222,10 @@ def perturbed(
         raise TypeError(f"sigma must be a positive number, got {type(sigma).__name__}")
     check_positive(sigma, "sigma")
     return Perturbed(
-        _argmax_solver if solver is None else solver, num_samples, float(sigma), noise,
-        bool(baseline), rng,
+        _argmax_solver if solver is None else solver,
+        num_samples,
+        float(sigma),
+        noise,
+        bool(baseline),
+        rng,
     )

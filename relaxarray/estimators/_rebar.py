@@ -83,8 +83,13 @@ class _Relaxed:
     """The relaxation ``z``, its hard sample ``b``, the conditional ``z~`` and log p(b)."""
 
     def __init__(
-        self, logits: Array, distribution: str, axis: int, num_samples: int,
-        rng: object, noise: Array | None,
+        self,
+        logits: Array,
+        distribution: str,
+        axis: int,
+        num_samples: int,
+        rng: object,
+        noise: Array | None,
     ) -> None:
         xp, adapter = namespace_and_adapter(logits)
         as_float_array(logits, "logits", xp)
@@ -116,7 +121,8 @@ class _Relaxed:
             self.b = xp.astype(sg(self.z) > 0, logits.dtype)
             lv = logistic_from_uniform(xp, v)
             self.zt = xp.where(
-                self.b > 0, softplus(xp, lv + softplus(xp, th)),
+                self.b > 0,
+                softplus(xp, lv + softplus(xp, th)),
                 -softplus(xp, lv + softplus(xp, -th)),
             )
             self.logp = -softplus(xp, xp.where(self.b > 0, -th, th))

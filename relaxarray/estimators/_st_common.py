@@ -17,9 +17,7 @@ from relaxarray._sampling import get_noise
 from relaxarray.backends._base import Adapter, shape_tuple
 
 
-def sample_shape(
-    shape: int | tuple[int, ...], num_samples: int | None, fn: str
-) -> tuple[int, ...]:
+def sample_shape(shape: int | tuple[int, ...], num_samples: int | None, fn: str) -> tuple[int, ...]:
     """The leading sample axes of ``fn``'s draws from ``sample_shape=`` or, deprecated,
     ``num_samples=`` (an int ``S`` is ``sample_shape=(S,)``)."""
     if num_samples is None:
@@ -60,7 +58,13 @@ def uniform_noise(
     """Uniform ``[tiny, 1)`` noise of ``shape`` from ``rng``, or the caller's ``noise``
     (exactly ``shape``; no gradient flows into it)."""
     u = get_noise(
-        xp, adapter, rng=rng, noise=noise, sample_shape=(), batch_shape=shape, like=like,
+        xp,
+        adapter,
+        rng=rng,
+        noise=noise,
+        sample_shape=(),
+        batch_shape=shape,
+        like=like,
         name=name,
     )
     if noise is not None and tuple(noise.shape) != tuple(shape):

@@ -29,8 +29,7 @@ def wrapper_class() -> type:
 
         @property
         def support(self) -> Any:
-            return native_constraint(self.base.support, nd.constraints,
-                                     len(self.base.event_shape))
+            return native_constraint(self.base.support, nd.constraints, len(self.base.event_shape))
 
         @property
         def has_enumerate_support(self) -> bool:

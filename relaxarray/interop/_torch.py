@@ -43,8 +43,9 @@ def wrapper_class() -> type:
 
         @property
         def support(self) -> Any:
-            return native_constraint(self.base.support, torch.distributions.constraints,
-                                     len(self.base.event_shape))
+            return native_constraint(
+                self.base.support, torch.distributions.constraints, len(self.base.event_shape)
+            )
 
         @property
         def has_enumerate_support(self) -> bool:
