@@ -110,17 +110,17 @@ def arm(
     noise: Array | None = None,
 ) -> ArrayT:
     r"""ARM surrogate (Yin & Zhou 2019): value the antithetic mean of ``f``, gradient
-        :math:`\frac1S\sum_s (f(\tilde b_s) - f(b_s))(u_s - \frac12)` for the logits (plus the
-        pathwise gradient of ``f``'s own parameters, averaged over both samples).
+    :math:`\frac1S\sum_s (f(\tilde b_s) - f(b_s))(u_s - \frac12)` for the logits (plus the
+    pathwise gradient of ``f``'s own parameters, averaged over both samples).
 
     @PARAMS@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> est.arm(lambda b: b.sum(axis=-1), np.zeros(3), num_samples=2, rng=0).shape
-        ()
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.arm(lambda b: b.sum(axis=-1), np.zeros(3), num_samples=2, rng=0).shape
+    ()
     """
     return _surrogate(f, logits, num_samples, rng, noise, dis=False)
 
@@ -136,17 +136,17 @@ def arm_grad(
     noise: Array | None = None,
 ) -> EstimatorResult[ArrayT]:
     r"""ARM, explicit form (every backend); ``grad`` equals :func:`arm`'s gradient for
-        the same noise.
+    the same noise.
 
     @PARAMS@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> r = est.arm_grad(lambda b: (b - 0.45) ** 2, np.zeros(1), num_samples=4, rng=0)
-        >>> r.grad.shape
-        (1,)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> r = est.arm_grad(lambda b: (b - 0.45) ** 2, np.zeros(1), num_samples=4, rng=0)
+    >>> r.grad.shape
+    (1,)
     """
     return _explicit(f, logits, num_samples, rng, noise, dis=False)
 
@@ -162,17 +162,17 @@ def disarm(
     noise: Array | None = None,
 ) -> ArrayT:
     r"""DisARM surrogate (Dong et al. 2020): value the antithetic mean of ``f``, gradient
-        :math:`\frac1S\sum_s \frac12(f(b_s) - f(\tilde b_s))(-1)^{\tilde b_s}
-        \mathbb{1}[b_s \ne \tilde b_s]\sigma(|\theta|)` for the logits.
+    :math:`\frac1S\sum_s \frac12(f(b_s) - f(\tilde b_s))(-1)^{\tilde b_s}
+    \mathbb{1}[b_s \ne \tilde b_s]\sigma(|\theta|)` for the logits.
 
     @PARAMS@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> est.disarm(lambda b: b.sum(axis=-1), np.zeros(3), num_samples=2, rng=0).shape
-        ()
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.disarm(lambda b: b.sum(axis=-1), np.zeros(3), num_samples=2, rng=0).shape
+    ()
     """
     return _surrogate(f, logits, num_samples, rng, noise, dis=True)
 
@@ -188,16 +188,16 @@ def disarm_grad(
     noise: Array | None = None,
 ) -> EstimatorResult[ArrayT]:
     r"""DisARM, explicit form (every backend); ``grad`` equals :func:`disarm`'s gradient
-        for the same noise.
+    for the same noise.
 
     @PARAMS@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> r = est.disarm_grad(lambda b: (b - 0.45) ** 2, np.zeros(1), num_samples=3, rng=0)
-        >>> round(float(r.grad[0]), 12)    # zero variance for one variable at logits 0
-        0.025
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> r = est.disarm_grad(lambda b: (b - 0.45) ** 2, np.zeros(1), num_samples=3, rng=0)
+    >>> round(float(r.grad[0]), 12)    # zero variance for one variable at logits 0
+    0.025
     """
     return _explicit(f, logits, num_samples, rng, noise, dis=True)

@@ -36,6 +36,7 @@ take it as ``noise=``, and agree sample by sample given the same noise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
@@ -151,13 +152,18 @@ def fill_doc(**parts: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """
 
     def deco(fn: Callable[P, R]) -> Callable[P, R]:
-        doc = fn.__doc__ or ""
-        for key, text in parts.items():
-            doc = doc.replace(f"@{key}@", text.strip("\n"))
-        fn.__doc__ = doc
+        fn.__doc__ = fill_markers(fn.__doc__ or "", **parts)
         return fn
 
     return deco
+
+
+def fill_markers(doc: str, **parts: str) -> str:
+    """``doc`` with each line ``@NAME@`` (its indentation included) replaced by ``parts[NAME]``."""
+    for key, text in parts.items():
+        block = text.strip("\n").replace("\\", "\\\\")  # a literal replacement
+        doc = re.sub(rf"^[ \t]*@{key}@", block, doc, flags=re.M)
+    return doc
 
 
 # -- sampling from uniform noise -------------------------------------------------------------

@@ -96,54 +96,54 @@ def reinforce(
     noise: Array | None = None,
 ) -> ArrayT:
     r"""REINFORCE surrogate: value :math:`\frac1S\sum_s f(b_s)`, gradient the score-function
-        estimator.
+    estimator.
 
-        .. math::
-            \mathcal{L} = \frac{1}{S}\sum_s \Bigl[f(b_s) + \mathrm{sg}\bigl(f(b_s) - c_s\bigr)
-            \bigl(\boxdot(\log p_\theta(b_s)) - 1\bigr)\Bigr],\qquad
-            \boxdot(\ell) = e^{\ell - \mathrm{sg}(\ell)}
+    .. math::
+        \mathcal{L} = \frac{1}{S}\sum_s \Bigl[f(b_s) + \mathrm{sg}\bigl(f(b_s) - c_s\bigr)
+        \bigl(\boxdot(\log p_\theta(b_s)) - 1\bigr)\Bigr],\qquad
+        \boxdot(\ell) = e^{\ell - \mathrm{sg}(\ell)}
 
-        The magic box :math:`\boxdot` (Foerster et al. 2018) is 1 in value and has gradient
-        :math:`\nabla\ell`, so :math:`\nabla\mathcal{L} = \frac1S\sum_s [\nabla f(b_s) +
-        (f(b_s) - c_s)\nabla \log p_\theta(b_s)]`: the score-function estimator (Williams 1992)
-        for the logits, plus the pathwise gradient for ``f``'s own parameters.
+    The magic box :math:`\boxdot` (Foerster et al. 2018) is 1 in value and has gradient
+    :math:`\nabla\ell`, so :math:`\nabla\mathcal{L} = \frac1S\sum_s [\nabla f(b_s) +
+    (f(b_s) - c_s)\nabla \log p_\theta(b_s)]`: the score-function estimator (Williams 1992)
+    for the logits, plus the pathwise gradient for ``f``'s own parameters.
 
-        Parameters
-        ----------
-        f : callable
-            The objective; see :mod:`relaxarray.estimators` for the shape convention
-            (samples ``(S, *logits.shape)`` in, values ``(S, *B)`` out).
-        logits : array
-            Bernoulli logits, or categorical logits with the categories on ``axis``.
-        distribution : {"bernoulli", "categorical"}
-        num_samples : int
-            Number of samples ``S`` (ignored when ``noise`` is given).
+    Parameters
+    ----------
+    f : callable
+        The objective; see :mod:`relaxarray.estimators` for the shape convention
+        (samples ``(S, *logits.shape)`` in, values ``(S, *B)`` out).
+    logits : array
+        Bernoulli logits, or categorical logits with the categories on ``axis``.
+    distribution : {"bernoulli", "categorical"}
+    num_samples : int
+        Number of samples ``S`` (ignored when ``noise`` is given).
     @BASELINE_DOC@
-        axis : int
-            Category axis of categorical logits.
-        rng, noise
-            Where the uniform noise of shape ``(S, *logits.shape)`` comes from (give at most
-            one). Bernoulli: :math:`b = \mathbb{1}[u < \sigma(\theta)]`; categorical: Gumbel-max
-            of :math:`\theta - \log(-\log u)`.
+    axis : int
+        Category axis of categorical logits.
+    rng, noise
+        Where the uniform noise of shape ``(S, *logits.shape)`` comes from (give at most
+        one). Bernoulli: :math:`b = \mathbb{1}[u < \sigma(\theta)]`; categorical: Gumbel-max
+        of :math:`\theta - \log(-\log u)`.
 
-        Returns
-        -------
-        array of shape ``B``
+    Returns
+    -------
+    array of shape ``B``
 
-        Raises
-        ------
-        ValueError
-            If ``f`` returns NaN or infinite values (checked when values are concrete, i.e.
-            not under ``jax.jit``), or values of the wrong shape.
+    Raises
+    ------
+    ValueError
+        If ``f`` returns NaN or infinite values (checked when values are concrete, i.e.
+        not under ``jax.jit``), or values of the wrong shape.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> f = lambda b: (b - 0.45) ** 2
-        >>> v = est.reinforce(f, np.array([0.0]), num_samples=4, baseline="rloo", rng=0)
-        >>> v.shape
-        (1,)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> f = lambda b: (b - 0.45) ** 2
+    >>> v = est.reinforce(f, np.array([0.0]), num_samples=4, baseline="rloo", rng=0)
+    >>> v.shape
+    (1,)
     """
     _check_baseline(baseline, num_samples if noise is None else noise.shape[0])
     p = prepare(logits, distribution, num_samples, axis, rng, noise)
@@ -219,35 +219,35 @@ def score_function(
 ) -> Array:
     r"""Score-function surrogate for any distribution object.
 
-        ``dist`` needs ``sample(sample_shape, rng=...)`` and ``log_prob(value)`` (every
-        relaxarray :class:`~relaxarray.distributions.Distribution` has them, and so can a
-        user's own class). The samples ``x = dist.sample((S,), rng=rng)`` are cut from the
-        graph; ``f(x)`` returns ``(S, *B)`` with ``B`` a prefix of ``dist.log_prob(x).shape[1:]``,
-        over whose remaining axes the log-probability is summed. The result (shape ``B``) has
-        the value :math:`\frac1S\sum_s f(x_s)` and the gradient
-        :math:`\frac1S\sum_s[\nabla f(x_s) + (f(x_s) - c_s)\nabla\log p(x_s)]` with respect to
-        the distribution's parameters (magic box, Foerster et al. 2018).
+    ``dist`` needs ``sample(sample_shape, rng=...)`` and ``log_prob(value)`` (every
+    relaxarray :class:`~relaxarray.distributions.Distribution` has them, and so can a
+    user's own class). The samples ``x = dist.sample((S,), rng=rng)`` are cut from the
+    graph; ``f(x)`` returns ``(S, *B)`` with ``B`` a prefix of ``dist.log_prob(x).shape[1:]``,
+    over whose remaining axes the log-probability is summed. The result (shape ``B``) has
+    the value :math:`\frac1S\sum_s f(x_s)` and the gradient
+    :math:`\frac1S\sum_s[\nabla f(x_s) + (f(x_s) - c_s)\nabla\log p(x_s)]` with respect to
+    the distribution's parameters (magic box, Foerster et al. 2018).
 
-        Parameters
-        ----------
-        f : callable
-        dist : distribution object
-        num_samples : int
+    Parameters
+    ----------
+    f : callable
+    dist : distribution object
+    num_samples : int
     @BASELINE_DOC@
-        rng : optional
-            Passed to ``dist.sample``.
+    rng : optional
+        Passed to ``dist.sample``.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> class Coin:   # any object with sample and log_prob
-        ...     def __init__(self, p): self.p = p
-        ...     def sample(self, shape, rng=None):
-        ...         return (np.random.default_rng(rng).random(shape) < self.p).astype(float)
-        ...     def log_prob(self, x): return x * np.log(self.p) + (1 - x) * np.log1p(-self.p)
-        >>> float(est.score_function(lambda x: x, Coin(0.5), num_samples=3, rng=0))
-        0.6666666666666666
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> class Coin:   # any object with sample and log_prob
+    ...     def __init__(self, p): self.p = p
+    ...     def sample(self, shape, rng=None):
+    ...         return (np.random.default_rng(rng).random(shape) < self.p).astype(float)
+    ...     def log_prob(self, x): return x * np.log(self.p) + (1 - x) * np.log1p(-self.p)
+    >>> float(est.score_function(lambda x: x, Coin(0.5), num_samples=3, rng=0))
+    0.6666666666666666
     """
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
         raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")

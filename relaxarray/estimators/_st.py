@@ -30,6 +30,7 @@ from relaxarray._relaxations import _softmax
 from relaxarray._sampling import sigmoid_precise
 from relaxarray._straight_through import straight_through
 from relaxarray.backends._base import Adapter
+from relaxarray.estimators._common import fill_markers
 from relaxarray.estimators._st_common import (
     check_temperature,
     conditional_gumbel,
@@ -91,24 +92,24 @@ def st_bernoulli(
 ) -> ArrayT:
     r"""Straight-through Bernoulli sample (Bengio et al. 2013).
 
-        Value :math:`b = \mathbb{1}[u < \sigma(\theta)]`; gradient that of
-        :math:`\sigma(\theta / T)` (``pseudo="sigmoid"``) or of :math:`\theta` itself
-        (``pseudo="identity"``: the threshold is treated as the identity).
+    Value :math:`b = \mathbb{1}[u < \sigma(\theta)]`; gradient that of
+    :math:`\sigma(\theta / T)` (``pseudo="sigmoid"``) or of :math:`\theta` itself
+    (``pseudo="identity"``: the threshold is treated as the identity).
 
-        Parameters
-        ----------
-        logits : array
-        pseudo : {"sigmoid", "identity"}
-        temperature : float or array
-            Temperature of the sigmoid pseudo-gradient.
+    Parameters
+    ----------
+    logits : array
+    pseudo : {"sigmoid", "identity"}
+    temperature : float or array
+        Temperature of the sigmoid pseudo-gradient.
     @NOISE@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> est.st_bernoulli(np.array([-50.0, 50.0]), rng=0)
-        array([0., 1.])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.st_bernoulli(np.array([-50.0, 50.0]), rng=0)
+    array([0., 1.])
     """
     xp, adapter = namespace_and_adapter(logits)
     as_float_array(logits, "logits", xp)
@@ -136,24 +137,24 @@ def st_categorical(
 ) -> ArrayT:
     r"""Straight-through one-hot categorical sample (Bengio et al. 2013).
 
-        Value :math:`D \sim \mathrm{Cat}(\operatorname{softmax}\theta)` (one-hot along
-        ``axis``); gradient that of :math:`\operatorname{softmax}(\theta / T)`
-        (``pseudo="softmax"``) or of :math:`\theta` (``pseudo="identity"``).
+    Value :math:`D \sim \mathrm{Cat}(\operatorname{softmax}\theta)` (one-hot along
+    ``axis``); gradient that of :math:`\operatorname{softmax}(\theta / T)`
+    (``pseudo="softmax"``) or of :math:`\theta` (``pseudo="identity"``).
 
-        Parameters
-        ----------
-        logits : array
-        pseudo : {"softmax", "identity"}
-        temperature : float or array
-        axis : int
+    Parameters
+    ----------
+    logits : array
+    pseudo : {"softmax", "identity"}
+    temperature : float or array
+    axis : int
     @NOISE@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> est.st_categorical(np.array([0.0, 60.0, 0.0]), rng=0)
-        array([0., 1., 0.])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.st_categorical(np.array([0.0, 60.0, 0.0]), rng=0)
+    array([0., 1., 0.])
     """
     if pseudo not in ("softmax", "identity"):
         raise ValueError(f"pseudo must be 'softmax' or 'identity', got {pseudo!r}")
@@ -177,22 +178,22 @@ def st_gumbel_softmax(
 ) -> ArrayT:
     r"""Straight-through Gumbel-softmax (Jang et al. 2017).
 
-        With :math:`G = -\log(-\log u)`: value :math:`D = \mathrm{onehot}(\arg\max(\theta+G))`,
-        gradient that of :math:`\operatorname{softmax}((\theta + G)/T)` (``G`` fixed).
+    With :math:`G = -\log(-\log u)`: value :math:`D = \mathrm{onehot}(\arg\max(\theta+G))`,
+    gradient that of :math:`\operatorname{softmax}((\theta + G)/T)` (``G`` fixed).
 
-        Parameters
-        ----------
-        logits : array
-        temperature : float or array
-        axis : int
+    Parameters
+    ----------
+    logits : array
+    temperature : float or array
+    axis : int
     @NOISE@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> est.st_gumbel_softmax(np.array([0.0, 60.0, 0.0]), temperature=0.5, rng=0)
-        array([0., 1., 0.])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.st_gumbel_softmax(np.array([0.0, 60.0, 0.0]), temperature=0.5, rng=0)
+    array([0., 1., 0.])
     """
     lead = lead_shape(sample_shape, num_samples, "st_gumbel_softmax")
     xp, adapter, th, ax, u, _ = _cat_setup(logits, axis, lead, rng, noise)
@@ -216,28 +217,28 @@ def decoupled_st(
 ) -> ArrayT:
     r"""Decoupled straight-through Gumbel-softmax (Shah et al. 2024), with uniform noise.
 
-        The same kernel as :func:`relaxarray.decoupled_st_gumbel_softmax`: with
-        :math:`G = -\log(-\log u)` and :math:`y = \theta / T_f + G`, the value is
-        :math:`\mathrm{onehot}(\arg\max y) \sim \mathrm{Cat}(\operatorname{softmax}(\theta/T_f))`
-        and the gradient that of :math:`\operatorname{softmax}(y / T_b)`. :math:`T_f = 1`
-        is the ST Gumbel-softmax at temperature :math:`T_b`.
+    The same kernel as :func:`relaxarray.decoupled_st_gumbel_softmax`: with
+    :math:`G = -\log(-\log u)` and :math:`y = \theta / T_f + G`, the value is
+    :math:`\mathrm{onehot}(\arg\max y) \sim \mathrm{Cat}(\operatorname{softmax}(\theta/T_f))`
+    and the gradient that of :math:`\operatorname{softmax}(y / T_b)`. :math:`T_f = 1`
+    is the ST Gumbel-softmax at temperature :math:`T_b`.
 
-        Parameters
-        ----------
-        logits : array
-        forward_temperature, backward_temperature : float or array
-            :math:`T_f > 0` and :math:`T_b > 0`.
-        axis : int
+    Parameters
+    ----------
+    logits : array
+    forward_temperature, backward_temperature : float or array
+        :math:`T_f > 0` and :math:`T_b > 0`.
+    axis : int
     @NOISE@
-        temperature_forward, temperature_backward
-            Deprecated spellings of ``forward_temperature`` and ``backward_temperature``.
+    temperature_forward, temperature_backward
+        Deprecated spellings of ``forward_temperature`` and ``backward_temperature``.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> est.decoupled_st(np.array([0.0, 60.0, 0.0]), forward_temperature=2.0, rng=0)
-        array([0., 1., 0.])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.decoupled_st(np.array([0.0, 60.0, 0.0]), forward_temperature=2.0, rng=0)
+    array([0., 1., 0.])
     """
     for old, new in (
         ("temperature_forward", "forward_temperature"),
@@ -279,41 +280,41 @@ def gapped_st(
 ) -> ArrayT:
     r"""Gapped straight-through estimator, GST-1.0 and GST-p (Fan et al. 2022).
 
-        Value: the sample :math:`D` (index :math:`d`). Gradient: that of
-        :math:`\operatorname{softmax}((\theta + \mathrm{sg}(m))/T)` for a deterministic
-        perturbation :math:`m` that makes :math:`d` the arg max with a gap :math:`\kappa`:
-        :math:`m_d = \max_j\theta_j - \theta_d` lifts the sampled logit to the maximum, and
-        every other logit is pushed down to at least :math:`\kappa` below it,
-        :math:`m_i = -\max(0, \theta_i - \max_j \theta_j + \kappa)`, :math:`i \ne d`.
+    Value: the sample :math:`D` (index :math:`d`). Gradient: that of
+    :math:`\operatorname{softmax}((\theta + \mathrm{sg}(m))/T)` for a deterministic
+    perturbation :math:`m` that makes :math:`d` the arg max with a gap :math:`\kappa`:
+    :math:`m_d = \max_j\theta_j - \theta_d` lifts the sampled logit to the maximum, and
+    every other logit is pushed down to at least :math:`\kappa` below it,
+    :math:`m_i = -\max(0, \theta_i - \max_j \theta_j + \kappa)`, :math:`i \ne d`.
 
-        ``gap=1.0`` is GST-1.0 (:math:`\kappa = 1`). ``gap="p"`` is GST-p, whose gap depends on
-        the sampled category's probability :math:`\pi_d = \operatorname{softmax}(\theta)_d`:
+    ``gap=1.0`` is GST-1.0 (:math:`\kappa = 1`). ``gap="p"`` is GST-p, whose gap depends on
+    the sampled category's probability :math:`\pi_d = \operatorname{softmax}(\theta)_d`:
 
-        .. math:: \kappa(\pi_d) = \frac{-\log(1 - \pi_d)}{\pi_d} \in [1, \infty),
+    .. math:: \kappa(\pi_d) = \frac{-\log(1 - \pi_d)}{\pi_d} \in [1, \infty),
 
-        large when the sample is confident (:math:`\pi_d\to1`) and 1 when it is unlikely.
-        :math:`\pi_d` is capped at :math:`1 - \epsilon` (``finfo(dtype).eps``) so the gap stays
-        finite. The perturbation follows the authors' reference implementation (``gst_mover``
-        in github.com/chijames/GST).
+    large when the sample is confident (:math:`\pi_d\to1`) and 1 when it is unlikely.
+    :math:`\pi_d` is capped at :math:`1 - \epsilon` (``finfo(dtype).eps``) so the gap stays
+    finite. The perturbation follows the authors' reference implementation (``gst_mover``
+    in github.com/chijames/GST).
 
-        Parameters
-        ----------
-        logits : array
-        temperature : float or array
-        gap : float or "p"
-            The gap :math:`\kappa \ge 0` between the sampled logit and the others, or ``"p"``
-            for GST-p's probability-dependent gap.
-        axis : int
+    Parameters
+    ----------
+    logits : array
+    temperature : float or array
+    gap : float or "p"
+        The gap :math:`\kappa \ge 0` between the sampled logit and the others, or ``"p"``
+        for GST-p's probability-dependent gap.
+    axis : int
     @NOISE@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> est.gapped_st(np.array([0.0, 60.0, 0.0]), rng=0)
-        array([0., 1., 0.])
-        >>> est.gapped_st(np.array([0.0, 60.0, 0.0]), gap="p", rng=0)
-        array([0., 1., 0.])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.gapped_st(np.array([0.0, 60.0, 0.0]), rng=0)
+    array([0., 1., 0.])
+    >>> est.gapped_st(np.array([0.0, 60.0, 0.0]), gap="p", rng=0)
+    array([0., 1., 0.])
     """
     gap_p = isinstance(gap, str) and gap == "p"
     if not gap_p and (isinstance(gap, bool) or not isinstance(gap, (int, float)) or not gap >= 0):
@@ -349,33 +350,33 @@ def reinmax(
 ) -> ArrayT:
     r"""ReinMax (Liu et al. 2023): a second-order accurate straight-through estimator.
 
-        With :math:`\pi_0 = \operatorname{softmax}(\theta)`, a sample :math:`D\sim\pi_0` and
-        :math:`\pi_1 = (\operatorname{softmax}(\theta/T) + D)/2`, the value is :math:`D` and,
-        for an upstream gradient :math:`g`, the gradient is
+    With :math:`\pi_0 = \operatorname{softmax}(\theta)`, a sample :math:`D\sim\pi_0` and
+    :math:`\pi_1 = (\operatorname{softmax}(\theta/T) + D)/2`, the value is :math:`D` and,
+    for an upstream gradient :math:`g`, the gradient is
 
-        .. math:: \nabla_\theta = 2\,J(\pi_1)\,g - \tfrac12 J(\pi_0)\,g,\qquad
-           J(p) = \operatorname{diag}(p) - p p^\top,
+    .. math:: \nabla_\theta = 2\,J(\pi_1)\,g - \tfrac12 J(\pi_0)\,g,\qquad
+       J(p) = \operatorname{diag}(p) - p p^\top,
 
-        obtained from :math:`\pi_1' = \operatorname{softmax}(\mathrm{sg}(\log\pi_1 - \theta)
-        + \theta)`, computed as :math:`\mathrm{sg}(\pi_1) e^{\theta - \mathrm{sg}(\theta)}`
-        normalised, so that zero entries of :math:`\pi_1` never meet a logarithm (value
-        :math:`\pi_1`, Jacobian :math:`J(\pi_1)`) and the output
-        :math:`D + (2\pi_1' - \pi_0/2) - \mathrm{sg}(2\pi_1' - \pi_0/2)`.
+    obtained from :math:`\pi_1' = \operatorname{softmax}(\mathrm{sg}(\log\pi_1 - \theta)
+    + \theta)`, computed as :math:`\mathrm{sg}(\pi_1) e^{\theta - \mathrm{sg}(\theta)}`
+    normalised, so that zero entries of :math:`\pi_1` never meet a logarithm (value
+    :math:`\pi_1`, Jacobian :math:`J(\pi_1)`) and the output
+    :math:`D + (2\pi_1' - \pi_0/2) - \mathrm{sg}(2\pi_1' - \pi_0/2)`.
 
-        Parameters
-        ----------
-        logits : array
-        temperature : float
-            :math:`T \ge 1` (the paper's requirement); smaller values raise ``ValueError``.
-        axis : int
+    Parameters
+    ----------
+    logits : array
+    temperature : float
+        :math:`T \ge 1` (the paper's requirement); smaller values raise ``ValueError``.
+    axis : int
     @NOISE@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> est.reinmax(np.array([0.0, 60.0, 0.0]), temperature=1.5, rng=0)
-        array([0., 1., 0.])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> est.reinmax(np.array([0.0, 60.0, 0.0]), temperature=1.5, rng=0)
+    array([0., 1., 0.])
     """
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise TypeError(f"temperature must be a number >= 1, got {type(temperature).__name__}")
@@ -469,4 +470,4 @@ def gumbel_rao(
 
 
 for _fn in (st_bernoulli, st_categorical, st_gumbel_softmax, decoupled_st, gapped_st, reinmax):
-    _fn.__doc__ = (_fn.__doc__ or "").replace("@NOISE@", _NOISE_DOC.strip("\n"))
+    _fn.__doc__ = fill_markers(_fn.__doc__ or "", NOISE=_NOISE_DOC)

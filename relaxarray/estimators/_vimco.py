@@ -91,21 +91,21 @@ def vimco(
     noise: Array | None = None,
 ) -> ArrayT:
     r"""VIMCO surrogate: value :math:`\hat{\mathcal L} = \log\frac1S\sum_s e^{w_s}`,
-        gradient the VIMCO estimator of :math:`\nabla\mathbb E[\hat{\mathcal L}]`, including
-        the pathwise term :math:`\sum_s \tilde w_s \nabla w_s` for ``f``'s own parameters.
+    gradient the VIMCO estimator of :math:`\nabla\mathbb E[\hat{\mathcal L}]`, including
+    the pathwise term :math:`\sum_s \tilde w_s \nabla w_s` for ``f``'s own parameters.
 
-        .. math::
-            \mathcal S = \hat{\mathcal L} + \sum_s \mathrm{sg}(\hat{\mathcal L} -
-            \hat{\mathcal L}_{-s})\,\bigl(\boxdot(\log q(h_s)) - 1\bigr)
+    .. math::
+        \mathcal S = \hat{\mathcal L} + \sum_s \mathrm{sg}(\hat{\mathcal L} -
+        \hat{\mathcal L}_{-s})\,\bigl(\boxdot(\log q(h_s)) - 1\bigr)
 
     @PARAMS@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> float(est.vimco(lambda b: 0 * b[:, 0], np.zeros(2), num_samples=4, rng=0))
-        0.0
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> float(est.vimco(lambda b: 0 * b[:, 0], np.zeros(2), num_samples=4, rng=0))
+    0.0
     """
     p = prepare(logits, distribution, num_samples, axis, rng, noise, min_samples=2)
     b = sample(p, p.noise)
@@ -128,22 +128,22 @@ def vimco_grad(
     noise: Array | None = None,
 ) -> EstimatorResult[ArrayT]:
     r"""VIMCO, explicit form: ``value`` :math:`\hat{\mathcal L}` and ``grad``
-        :math:`\sum_s(\hat{\mathcal L} - \hat{\mathcal L}_{-s})\, s_\theta(h_s)` with the
-        closed-form score.
+    :math:`\sum_s(\hat{\mathcal L} - \hat{\mathcal L}_{-s})\, s_\theta(h_s)` with the
+    closed-form score.
 
-        Only the score term: if the log-weights depend on the logits directly (e.g. through
-        :math:`-\log q(h)`), add :math:`\sum_s \tilde w_s \nabla_\theta w_s` yourself (for
-        :math:`w = \log p - \log q` that term is :math:`-\sum_s \tilde w_s s_\theta(h_s)`).
+    Only the score term: if the log-weights depend on the logits directly (e.g. through
+    :math:`-\log q(h)`), add :math:`\sum_s \tilde w_s \nabla_\theta w_s` yourself (for
+    :math:`w = \log p - \log q` that term is :math:`-\sum_s \tilde w_s s_\theta(h_s)`).
 
     @PARAMS@
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from relaxarray import estimators as est
-        >>> r = est.vimco_grad(lambda b: b.sum(axis=-1), np.zeros(2), num_samples=3, rng=0)
-        >>> r.grad.shape
-        (2,)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relaxarray import estimators as est
+    >>> r = est.vimco_grad(lambda b: b.sum(axis=-1), np.zeros(2), num_samples=3, rng=0)
+    >>> r.grad.shape
+    (2,)
     """
     p = prepare(logits, distribution, num_samples, axis, rng, noise, min_samples=2)
     b = sample(p, p.noise)
