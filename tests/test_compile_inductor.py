@@ -10,6 +10,7 @@ marked ``slow``. Which ``rng`` forms compile, and why the others cannot, is in
 from __future__ import annotations
 
 import inspect
+import os
 import shutil
 from typing import Any
 
@@ -57,7 +58,14 @@ def test_inductor_hard_gumbel_softmax_with_noise_matches_eager() -> None:
     assert g.abs().sum() > 0  # the straight-through gradient flows
 
 
-@pytest.mark.slow  # the 20 Threefry rounds make a large graph: minutes on a loaded 2-core box
+# Long inductor compiles (minutes each on 2 cores): opt-in, so CI stays well under its limit.
+_LONG_COMPILE = pytest.mark.skipif(
+    os.environ.get("RELAXARRAY_LONG_COMPILE") != "1",
+    reason="long inductor compile: set RELAXARRAY_LONG_COMPILE=1 to run",
+)
+
+
+@_LONG_COMPILE  # the 20 Threefry rounds make a large graph: minutes on a loaded 2-core box
 def test_inductor_portable_key_gives_the_eager_bits() -> None:
     import torch
 
@@ -85,7 +93,7 @@ def test_unsupported_rng_forms_fail_with_a_clear_message(kind: str) -> None:
         torch.compile(f, fullgraph=True, backend="eager")(x)  # fails while tracing
 
 
-@pytest.mark.slow
+@_LONG_COMPILE
 def test_inductor_rng_none_is_torch_global_generator_with_fallback_random() -> None:
     import torch
     import torch._inductor.config as inductor_config
@@ -137,7 +145,7 @@ def _sampler_calls() -> list[tuple[str, Any, Any]]:
     return out
 
 
-@pytest.mark.slow
+@_LONG_COMPILE
 def test_inductor_compiles_every_sampler_with_rng_none() -> None:
     """rng=None (torch's global generator) under inductor, fullgraph, for every public
     function with an ``rng``: the compiled call runs and gives finite values of the
