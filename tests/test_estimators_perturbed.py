@@ -77,6 +77,19 @@ def test_fenchel_young_gradient(be):
     assert np.all(fmax >= np.sum(theta * y_eps, axis=-1) - 1e-12)
 
 
+@pytest.mark.parametrize("n", [5000, 8192])
+def test_max_gradient_is_a_mean_of_one_hots(be, n):
+    # d max / d theta is the mean of n one-hot rows, so each row sums to 1 exactly (up to
+    # rounding). Under jax.jit, halving the sample axis by slices lost half of it at
+    # these sizes (an XLA CPU fusion of the transposed pads).
+    z = np.random.default_rng(6).standard_normal((n, 2, 4))
+    p = est.perturbed(num_samples=n, sigma=1.0, noise="normal")
+    zz = be.asarray(z)
+    g = be.to_numpy(be.grad(lambda t: p.max(t, noise=zz), be.asarray(np.stack([THETA, -THETA]))))
+    np.testing.assert_allclose(g.sum(axis=-1), 1.0, rtol=1e-12)
+    assert np.all(g >= 0)
+
+
 def test_custom_solver_batched(be):
     # a "top-2 mask" solver on a batch of two rows
     def top2(x):

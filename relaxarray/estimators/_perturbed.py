@@ -50,14 +50,20 @@ def _sample_mean(xp: Namespace, x: Array) -> Array:
 
     A plain float32 sum over many samples of nearly equal values (the perturbed max at
     small ``sigma``) drifts by ``n * eps``; pairing halves keeps the error at
-    ``log2(n) * eps`` with ``log2(n)`` elementwise additions.
+    ``log2(n) * eps`` with ``log2(n)`` elementwise additions. The axis is zero-padded to
+    a power of two once (exact; at most twice the memory of ``x``) and halved by
+    ``sum(reshape(x, (2, h, ...)), axis=0)``: the transpose of that is a broadcast.
+    Halving by slices ``x[:h] + x[h:]`` instead makes XLA's CPU compiler (jax 0.10)
+    fuse the transposed pads wrongly and drop half of the gradient under ``jax.jit``
+    for some sizes (5000 and 8192 among them).
     """
     n = x.shape[0]
+    p = 1 << (n - 1).bit_length()
+    if p > n:
+        x = xp.concat([x, xp.zeros_like(x[: p - n, ...])], axis=0)
     while x.shape[0] > 1:
-        m = x.shape[0]
-        h = m // 2
-        s = x[:h, ...] + x[h : 2 * h, ...]
-        x = xp.concat([s, x[2 * h :, ...]], axis=0) if m % 2 else s
+        h = x.shape[0] // 2
+        x = xp.sum(xp.reshape(x, (2, h, *x.shape[1:])), axis=0)
     return x[0, ...] / n
 
 
