@@ -112,3 +112,14 @@ def test_validation():
         est.perturbed(sigma=0.0)
     with pytest.raises(ValueError, match="num_samples"):
         est.perturbed(num_samples=0)
+
+
+@pytest.mark.parametrize("method", ["__call__", "max", "fenchel_young_loss"])
+def test_empty_noise_sample_axis_is_refused(method):
+    # A noise array with no samples has no Monte Carlo mean: refuse it by name (it used to
+    # reach the pairwise mean and raise a bare IndexError).
+    p = est.perturbed(num_samples=4)
+    theta = np.asarray(THETA)
+    args = (theta, np.eye(4)[0]) if method == "fenchel_young_loss" else (theta,)
+    with pytest.raises(ValueError, match="noise"):
+        getattr(p, method)(*args, noise=np.zeros((0, 4)))

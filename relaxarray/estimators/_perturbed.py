@@ -97,6 +97,8 @@ class Perturbed:
                 raise ValueError(
                     f"noise must have shape (num_samples, *theta.shape), got {tuple(noise.shape)}"
                 )
+            if noise.shape[0] == 0:
+                raise ValueError("noise must hold at least one sample, got an empty sample axis")
             check_noise(noise, "normal" if self.noise == "normal" else "gumbel", adapter)
             z = adapter.stop_gradient(noise)
             return xp.astype(z, theta.dtype) if z.dtype != theta.dtype else z
